@@ -1,0 +1,130 @@
+"""The `agentaudit` command line: a thin layer over the library API."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from agentaudit import __version__
+from agentaudit.errors import AgentAuditError
+from agentaudit.ingest import FileResult, IngestResult, ingest, iter_files
+
+console = Console(width=max(Console().width, 140))
+err_console = Console(stderr=True)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="agentaudit")
+def main() -> None:
+    """Audit non-human identities (service accounts, API keys, OAuth apps, AI agents)."""
+
+
+@main.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="DuckDB database file to create or add to.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML column mapping for client CSVs with their own headers.",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ingest_cmd(paths: tuple[Path, ...], db_path: Path, mapping: Path | None, quiet: bool) -> None:
+    """Load export files (or folders of them, recursively) into an audit database."""
+    try:
+        result = run_ingest(paths, db_path, mapping, quiet)
+    except AgentAuditError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        sys.exit(2)
+    print_ingest_summary(result)
+    if not result.anything_loaded:
+        err_console.print("[red]nothing could be loaded[/red]")
+        sys.exit(1)
+
+
+def run_ingest(
+    paths: tuple[Path, ...], db_path: Path, mapping: Path | None, quiet: bool
+) -> IngestResult:
+    """Run ingest with a progress bar over the bytes of the files."""
+    files = list(iter_files(paths))
+    total = sum(p.stat().st_size for p in files)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet or not files,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("loading", total=total or 1)
+
+        def on_file(path: Path, res: FileResult | None) -> None:
+            if res is None:
+                progress.update(task, description=f"loading {path.name}")
+            else:
+                progress.advance(task, path.stat().st_size)
+
+        return ingest(files, db_path, mapping=mapping, on_file=on_file)
+
+
+def print_ingest_summary(result: IngestResult) -> None:
+    """One row per file: format, rows read, loaded, rejected, and what went wrong."""
+    table = Table(title=f"ingest into {result.db_path}", show_lines=False)
+    for col, justify in (
+        ("file", "left"),
+        ("format", "left"),
+        ("status", "left"),
+        ("read", "right"),
+        ("loaded", "right"),
+        ("rejected", "right"),
+        ("note", "left"),
+    ):
+        table.add_column(col, justify=justify, overflow="fold")
+    styles = {
+        "loaded": "green",
+        "skipped": "dim",
+        "empty": "yellow",
+        "refused": "red",
+        "failed": "red",
+    }
+    root = os.path.commonpath([str(Path(f.path).parent) for f in result.files] or ["."])
+    for f in result.files:
+        table.add_row(
+            Text(os.path.relpath(f.path, root)),
+            Text(f.format or "-"),
+            Text(f.status, style=styles[f.status]),
+            f"{f.rows_read:,}",
+            f"{f.rows_loaded:,}",
+            f"{f.rows_rejected:,}",
+            Text(f.message[:300]),
+        )
+    table.add_section()
+    table.add_row(
+        "total",
+        "",
+        "",
+        f"{sum(f.rows_read for f in result.files):,}",
+        f"{result.rows_loaded:,}",
+        f"{result.rows_rejected:,}",
+        "",
+    )
+    console.print(table)
+    if result.rows_rejected:
+        console.print(Text("rejected records, with reasons: SELECT * FROM rejects"))
+
+
+if __name__ == "__main__":
+    main()

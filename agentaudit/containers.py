@@ -1,0 +1,386 @@
+"""Open an export file whatever its container, and stage its records as text in `_raw`.
+
+A container is how records are packed (NDJSON, a JSON array, a wrapper object such as
+CloudTrail's `{"Records": [...]}` or Graph's `{"value": [...]}`, one JSON document, or CSV),
+independent of the vendor format inside. DuckDB's own readers do the work; Python only looks
+at the head of the file, transcodes odd encodings and salvages what it can from truncated or
+malformed documents so that the good records still load.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import json
+import os
+import re
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from agentaudit.db import scalar
+
+HEAD_BYTES = 1 << 20
+WRAPPER_KEYS = ("Records", "value", "Events")
+_WRAPPER_RE = re.compile(r'"(Records|value|Events)"\s*:\s*\[')
+MAX_RAW_CHARS = 20_000  # raw text kept for one reject
+
+
+@dataclass
+class Sample:
+    """What the head of a file shows: its container and first record, for format detection."""
+
+    path: Path
+    container: str  # ndjson | json_array | json_wrapper | json_document | csv | empty | unknown
+    compression: str = "none"
+    encoding: str = "utf-8"
+    first: dict[str, Any] | None = None
+    header: list[str] | None = None
+    wrapper_key: str | None = None
+    document: Any = None
+    read_path: Path | None = None  # what DuckDB reads (a transcoded copy when needed)
+    notes: list[str] = field(default_factory=list)
+
+    def keys(self) -> set[str]:
+        """Top-level keys of the first record (CSV: the header), as written."""
+        if self.first is not None:
+            return set(self.first)
+        return set(self.header or [])
+
+    def lower_keys(self) -> set[str]:
+        """Top-level keys lower-cased, for exports that lower-case vendor keys."""
+        return {k.lower() for k in self.keys()}
+
+
+def _read_head(path: Path) -> tuple[bytes, str, bool]:
+    """First bytes of the (decompressed) file, its compression, and whether the head is whole."""
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        with open(path, "rb") as fh:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out = bytearray()
+            while len(out) <= HEAD_BYTES:
+                chunk = fh.read(1 << 16)
+                if not chunk:
+                    break
+                try:
+                    out += d.decompress(chunk)
+                except zlib.error:
+                    break
+            whole = d.eof and len(out) <= HEAD_BYTES
+            return bytes(out[: HEAD_BYTES + 1]), "gzip", whole
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES + 1)
+    return head, "none", len(head) <= HEAD_BYTES
+
+
+def _encoding_of(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the head
+            return "cp1252"
+    return "utf-8"
+
+
+def temp_path(suffix: str) -> Path:
+    """A new empty temporary file; the caller deletes it."""
+    fd, name = tempfile.mkstemp(prefix="agentaudit-", suffix=suffix)
+    os.close(fd)
+    return Path(name)
+
+
+def _transcode(path: Path, compression: str, encoding: str) -> Path:
+    """Write a plain UTF-8 copy of a file DuckDB cannot read as it is (BOMs, UTF-16, cp1252)."""
+    opener = gzip.open if compression == "gzip" else open
+    out = temp_path(".txt")
+    with opener(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
+        reader = io.TextIOWrapper(src, encoding=encoding, errors="replace", newline="")
+        try:
+            while chunk := reader.read(1 << 20):
+                dst.write(chunk)
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            pass  # truncated: keep what decoded; the record check rejects the cut tail
+    return out
+
+
+def _first_element(text: str, start: int) -> Any:
+    """Decode the first JSON value after position `start` (just past a '[')."""
+    dec = json.JSONDecoder()
+    i = start
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    if i < len(text) and text[i] == "]":
+        return None
+    return dec.raw_decode(text, i)[0]
+
+
+def sniff(path: str | Path) -> Sample:
+    """Look at the head of a file and say what container it is and what its first record holds."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return Sample(path, "empty")
+    raw_head, compression, whole = _read_head(path)
+    encoding = _encoding_of(raw_head)
+    sample = Sample(path, "unknown", compression=compression, encoding=encoding, read_path=path)
+    if encoding != "utf-8":
+        sample.read_path = _transcode(path, compression, encoding)
+        sample.compression = "none"
+        sample.notes.append(f"transcoded from {encoding} ({compression} input)")
+    text = raw_head.decode(encoding if encoding != "utf-8-sig" else "utf-8-sig", errors="replace")
+    text = text.lstrip("\ufeff")
+    stripped = text.lstrip()
+    if not stripped:
+        sample.container = "empty"
+        return sample
+    offset = len(text) - len(stripped)
+    try:
+        if stripped[0] == "[":
+            sample.container = "json_array"
+            sample.first = _as_record(_first_element(text, offset + 1))
+        elif stripped[0] == "{":
+            _sniff_object(sample, text, whole)
+        else:
+            _sniff_csv(sample, stripped)
+    except (ValueError, csv.Error):
+        # The head does not decode as far as the first record: let the reader reject it.
+        if sample.container == "unknown" and stripped[0] in "[{":
+            sample.container = "json_array" if stripped[0] == "[" else "ndjson"
+    return sample
+
+
+def _as_record(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
+    first_line = text.lstrip().split("\n", 1)[0].strip()
+    doc: Any = None
+    if whole:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = None
+    if isinstance(doc, dict):
+        for key in WRAPPER_KEYS:
+            if isinstance(doc.get(key), list):
+                sample.container, sample.wrapper_key = "json_wrapper", key
+                sample.first = _as_record(doc[key][0]) if doc[key] else None
+                return
+        # One object: a one-line NDJSON file, or one pretty-printed document.
+        sample.container = "ndjson" if first_line == text.strip() else "json_document"
+        sample.first, sample.document = doc, doc
+        return
+    try:
+        sample.first = _as_record(json.loads(first_line))
+        sample.container = "ndjson"
+        return
+    except ValueError:
+        pass
+    match = _WRAPPER_RE.search(text)
+    if match:
+        sample.container, sample.wrapper_key = "json_wrapper", match.group(1)
+        sample.first = _as_record(_first_element(text, match.end()))
+        return
+    sample.container = "ndjson"  # a first line that is not JSON: every bad line is rejected
+
+
+def _sniff_csv(sample: Sample, text: str) -> None:
+    lines = text.splitlines()
+    if not lines or "," not in lines[0]:
+        return
+    rows = list(csv.reader(io.StringIO("\n".join(lines[:50]))))
+    sample.container = "csv"
+    sample.header = [h.strip() for h in rows[0]]
+    if len(rows) > 1:
+        sample.first = dict(zip(sample.header, rows[1], strict=False))
+
+
+# --- staging records -------------------------------------------------------------------------
+
+_RAW_TABLE = "CREATE OR REPLACE TEMP TABLE _raw (rec_no BIGINT, raw VARCHAR, problem VARCHAR)"
+
+
+def _sql_str(value: str | Path) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def stage_records(
+    con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str, str] | None = None
+) -> list[str]:
+    """Fill temp table `_raw(rec_no, raw, problem)` with the file's records; return notes.
+
+    `rename` maps a CSV's own headers to ours (from a column-mapping file).
+    """
+    con.execute(_RAW_TABLE)
+    if sample.container == "ndjson":
+        return _stage_ndjson(con, sample)
+    if sample.container in ("json_array", "json_wrapper", "json_document"):
+        return _stage_document(con, sample)
+    if sample.container == "csv":
+        return _stage_csv(con, sample, rename or {})
+    raise ValueError(f"cannot stage container {sample.container}")
+
+
+def _compression(sample: Sample) -> str:
+    return "gzip" if sample.compression == "gzip" else "none"
+
+
+def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
+    # One VARCHAR column per line: \x01 never occurs unescaped in JSON text. The temp table
+    # keeps file order (preserve_insertion_order), so rowid + 1 is the line number.
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _lines AS
+            SELECT line FROM read_csv({_sql_str(sample.read_path)}, columns={{'line': 'VARCHAR'}},
+                delim='\x01', quote='', escape='', header=false, auto_detect=false,
+                strict_mode=false, new_line='\\r\\n', max_line_size=268435456,
+                compression='{_compression(sample)}')"""
+        )
+    except duckdb.Error as exc:
+        return _salvage(con, sample, exc)
+    con.execute(
+        """INSERT INTO _raw SELECT rowid + 1, CASE WHEN rowid = 0 THEN ltrim(line, chr(65279))
+                  ELSE line END, NULL
+           FROM _lines WHERE line IS NOT NULL AND trim(line) <> ''"""
+    )
+    con.execute("DROP TABLE _lines")
+    return []
+
+
+def _stage_document(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
+    if sample.container == "json_wrapper":
+        records = f"json_extract(doc, '$.{sample.wrapper_key}[*]')"
+    elif sample.container == "json_array":
+        records = "json_extract(doc, '$[*]')"
+    else:
+        records = "[doc]"
+    try:
+        con.execute(
+            f"""INSERT INTO _raw
+            WITH d AS (SELECT json AS doc FROM read_json_objects({_sql_str(sample.read_path)},
+                          format='unstructured', maximum_object_size=2147483647,
+                          compression='{_compression(sample)}')),
+                 l AS (SELECT {records} AS recs FROM d)
+            SELECT generate_subscripts(recs, 1), unnest(recs)::VARCHAR, NULL FROM l"""
+        )
+    except duckdb.Error as exc:
+        return _salvage(con, sample, exc)
+    return []
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str, str]) -> list[str]:
+    names = ""
+    if rename and sample.header:
+        names = ", names=[" + ", ".join(_sql_str(h) for h in sample.header) + "]"
+    con.execute("DROP TABLE IF EXISTS _csv_rejects")
+    con.execute("DROP TABLE IF EXISTS _csv_scans")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _csv AS
+        SELECT to_json(t)::VARCHAR AS raw FROM read_csv({_sql_str(sample.read_path)},
+            header=true, all_varchar=true, auto_detect=true, delim=',', quote='"',
+            store_rejects=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans',
+            compression='{_compression(sample)}', null_padding=false{names}) t"""
+    )
+    con.execute("INSERT INTO _raw SELECT rowid + 1, raw, NULL FROM _csv")
+    n_good = scalar(con, "SELECT count(*) FROM _csv")
+    # Rejected rows carry their line numbers; number them after the good rows' ordinals.
+    con.execute(
+        f"""INSERT INTO _raw
+        SELECT {n_good} + row_number() OVER (ORDER BY line), any_value(csv_line),
+               'CSV line ' || line || ': ' || string_agg(error_message, '; ')
+        FROM _csv_rejects GROUP BY line"""
+    )
+    con.execute("DROP TABLE _csv")
+    return []
+
+
+def _salvage(con: duckdb.DuckDBPyConnection, sample: Sample, exc: Exception) -> list[str]:
+    """DuckDB refused the file (truncated gzip, malformed document): keep every whole record."""
+    text, truncated = _decode_all(sample)
+    rec_nos: list[int] = []
+    raws: list[str] = []
+    problems: list[str | None] = []
+    if sample.container == "ndjson":
+        for i, line in enumerate(text.split("\n"), start=1):
+            if line.strip():
+                rec_nos.append(i)
+                raws.append(line.rstrip("\r").lstrip("\ufeff"))
+                problems.append(None)
+    else:
+        _salvage_elements(sample, text, rec_nos, raws, problems)
+    con.execute("DELETE FROM _raw")
+    if rec_nos:
+        batch = pa.table({"rec_no": rec_nos, "raw": raws, "problem": problems})
+        con.register("_salvaged", batch)
+        con.execute("INSERT INTO _raw SELECT rec_no, raw, problem FROM _salvaged")
+        con.unregister("_salvaged")
+    note = "file is truncated (compressed stream ends early)" if truncated else ""
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return [note or f"read record by record after DuckDB reported: {first_line}"]
+
+
+def _decode_all(sample: Sample) -> tuple[str, bool]:
+    assert sample.read_path is not None
+    data = bytearray()
+    truncated = False
+    with open(sample.read_path, "rb") as fh:
+        if sample.compression == "gzip":
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            while chunk := fh.read(1 << 20):
+                try:
+                    data += d.decompress(chunk)
+                except zlib.error:
+                    truncated = True
+                    break
+            truncated = truncated or not d.eof
+        else:
+            data += fh.read()
+    return data.decode("utf-8", errors="replace").lstrip("\ufeff"), truncated
+
+
+def _salvage_elements(
+    sample: Sample, text: str, rec_nos: list[int], raws: list[str], problems: list[str | None]
+) -> None:
+    dec = json.JSONDecoder()
+    if sample.container == "json_document":
+        rec_nos.append(1)
+        raws.append(text[:MAX_RAW_CHARS])
+        problems.append("the document is not valid JSON")
+        return
+    match = _WRAPPER_RE.search(text) if sample.container == "json_wrapper" else None
+    pos = match.end() if match else text.find("[") + 1
+    n = 0
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            return
+        n += 1
+        try:
+            value, end = dec.raw_decode(text, pos)
+        except ValueError as err:
+            line = text.count("\n", 0, err.pos) + 1
+            rec_nos.append(n)
+            raws.append(text[pos : pos + MAX_RAW_CHARS])
+            problems.append(
+                f"record {n} is not valid JSON ({err.msg} at line {line}); "
+                "the rest of the file could not be parsed"
+            )
+            return
+        rec_nos.append(n)
+        raws.append(json.dumps(value))
+        problems.append(None)
+        pos = end

@@ -1,0 +1,109 @@
+"""Open the audit database, apply the canonical schema and register the SQL helpers readers use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from agentaudit.errors import DatabaseError
+
+SCHEMA_VERSION = "1"
+
+# Values vendors use for "no value" (AWS credential report, Panther exports, CSV exports).
+_NO_VALUE = "('', 'N/A', 'n/a', 'not_supported', 'no_information', 'null', 'NULL', 'None')"
+
+# Keys whose string values are secrets: their values are masked wherever raw text is stored.
+_SECRET_KEYS = (
+    "secretaccesskey|sessiontoken|clientsecret|client_secret|password|secret|secretstring|"
+    "accesstoken|access_token|refreshtoken|refresh_token|privatekey|private_key|apikey|api_key|"
+    "token|bearer|authorization|credential"
+)
+# Well-known secret value shapes (GitHub, Slack, OpenAI/Anthropic style keys, JWTs).
+_SECRET_VALUES = (
+    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|"
+    r"sk-[A-Za-z0-9_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,})"
+)
+
+MACROS = rf"""
+CREATE OR REPLACE TEMP MACRO aa_none(s) AS
+    CASE WHEN s IS NULL OR trim(s::VARCHAR) IN {_NO_VALUE} THEN NULL ELSE trim(s::VARCHAR) END;
+
+CREATE OR REPLACE TEMP MACRO aa_ts(s) AS (
+    WITH v AS (SELECT aa_none(s) AS t)
+    SELECT CASE
+        WHEN t IS NULL THEN NULL
+        WHEN regexp_full_match(t, '\d{{12,14}}') THEN make_timestamptz(t::BIGINT * 1000)
+        WHEN regexp_full_match(t, '\d{{9,11}}(\.\d+)?') THEN to_timestamp(t::DOUBLE)
+        ELSE coalesce(
+            try_cast(t AS TIMESTAMPTZ),
+            try_cast(regexp_replace(t, '(\.\d{{6}})\d+', '\1') AS TIMESTAMPTZ),
+            try_strptime(t, '%b %d, %Y %I:%M:%S %p')::TIMESTAMPTZ)
+    END FROM v);
+
+CREATE OR REPLACE TEMP MACRO aa_bool(s) AS
+    CASE lower(aa_none(s)) WHEN 'true' THEN true WHEN 'yes' THEN true WHEN '1' THEN true
+                           WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false END;
+
+CREATE OR REPLACE TEMP MACRO aa_mask(s) AS
+    CASE WHEN s IS NULL THEN NULL
+         WHEN length(s::VARCHAR) <= 4 THEN '****'
+         ELSE '****' || right(s::VARCHAR, 4) END;
+
+CREATE OR REPLACE TEMP MACRO aa_mask_text(s) AS
+    regexp_replace(
+        regexp_replace(s::VARCHAR,
+            '("(?i:{_SECRET_KEYS})"\s*:\s*")[^"]*?([^"\\]{{4}})"', '\1****\2"', 'g'),
+        '{_SECRET_VALUES}', '****', 'g');
+
+CREATE OR REPLACE TEMP MACRO aa_list(s) AS
+    list_filter(list_transform(string_split(coalesce(aa_none(s), ''), ';'), lambda x: trim(x)),
+                lambda x: x <> '');
+"""
+
+
+def connect(
+    path: str | Path | None = None, *, read_only: bool = False
+) -> duckdb.DuckDBPyConnection:
+    """Open (and create if needed) an audit database; `None` opens an in-memory one."""
+    target = ":memory:" if path is None else str(path)
+    try:
+        con = duckdb.connect(target, read_only=read_only)
+    except duckdb.Error as exc:  # locked, unreadable, not a DuckDB file
+        raise DatabaseError(f"cannot open database {target}: {exc}") from exc
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        apply_schema(con)
+    con.execute(MACROS)
+    return con
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the canonical tables if they are missing (idempotent)."""
+    sql = resources.files("agentaudit").joinpath("schema.sql").read_text(encoding="utf-8")
+    con.execute(sql)
+    con.execute(
+        "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
+        [SCHEMA_VERSION],
+    )
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run a block in one transaction: all of it lands, or none of it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    """The first column of the first row of a query (None when it returns no row)."""
+    rows = con.sql(sql, params=params).fetchall()
+    return rows[0][0] if rows else None

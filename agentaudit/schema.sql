@@ -1,0 +1,151 @@
+-- agentaudit canonical schema (documented column by column in docs/schema.md).
+-- Every statement is idempotent so that opening an existing database re-applies nothing.
+
+CREATE SEQUENCE IF NOT EXISTS file_id_seq START 1;
+
+CREATE TABLE IF NOT EXISTS meta (
+    key   VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS files (
+    file_id       INTEGER PRIMARY KEY,
+    path          VARCHAR NOT NULL,
+    sha256        VARCHAR NOT NULL,
+    size_bytes    BIGINT,
+    format        VARCHAR,
+    container     VARCHAR,
+    compression   VARCHAR,
+    encoding      VARCHAR,
+    status        VARCHAR NOT NULL,
+    rows_read     BIGINT NOT NULL DEFAULT 0,
+    rows_loaded   BIGINT NOT NULL DEFAULT 0,
+    rows_rejected BIGINT NOT NULL DEFAULT 0,
+    message       VARCHAR,
+    loaded_at     TIMESTAMPTZ NOT NULL,
+    seconds       DOUBLE
+);
+
+CREATE TABLE IF NOT EXISTS rejects (
+    file_id   INTEGER NOT NULL,
+    path      VARCHAR NOT NULL,
+    record_no BIGINT,
+    reason    VARCHAR NOT NULL,
+    raw       VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS events (
+    file_id            INTEGER NOT NULL,
+    record_no          BIGINT NOT NULL,
+    source_format      VARCHAR NOT NULL,
+    platform           VARCHAR NOT NULL,
+    event_id           VARCHAR,
+    event_time         TIMESTAMPTZ NOT NULL,
+    event_type         VARCHAR,
+    category           VARCHAR,
+    outcome            VARCHAR,
+    outcome_detail     VARCHAR,
+    actor_key          VARCHAR NOT NULL,
+    actor_id           VARCHAR NOT NULL,
+    actor_name         VARCHAR,
+    actor_display_name VARCHAR,
+    actor_type         VARCHAR,
+    session_name       VARCHAR,
+    credential_key     VARCHAR,
+    credential_id      VARCHAR,
+    credential_type    VARCHAR,
+    app_id             VARCHAR,
+    app_name           VARCHAR,
+    user_agent         VARCHAR,
+    source_ip          VARCHAR,
+    is_interactive     BOOLEAN,
+    target_id          VARCHAR,
+    target_name        VARCHAR,
+    target_type        VARCHAR,
+    resource           VARCHAR,
+    raw                JSON,
+    PRIMARY KEY (file_id, record_no)
+);
+
+CREATE TABLE IF NOT EXISTS identities (
+    identity_key   VARCHAR PRIMARY KEY,
+    platform       VARCHAR NOT NULL,
+    native_id      VARCHAR NOT NULL,
+    name           VARCHAR,
+    display_name   VARCHAR,
+    email          VARCHAR,
+    vendor_type    VARCHAR,
+    aliases        VARCHAR[],
+    created_at     TIMESTAMPTZ,
+    has_password   BOOLEAN,
+    mfa_active     BOOLEAN,
+    first_seen     TIMESTAMPTZ,
+    last_seen      TIMESTAMPTZ,
+    event_count    BIGINT NOT NULL DEFAULT 0,
+    source_formats VARCHAR[],
+    file_ids       INTEGER[] NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS credentials (
+    credential_key  VARCHAR PRIMARY KEY,
+    platform        VARCHAR NOT NULL,
+    credential_id   VARCHAR NOT NULL,
+    credential_type VARCHAR,
+    identity_key    VARCHAR,
+    status          VARCHAR,
+    created_at      TIMESTAMPTZ,
+    last_rotated_at TIMESTAMPTZ,
+    last_used_at    TIMESTAMPTZ,
+    revoked_at      TIMESTAMPTZ,
+    first_seen      TIMESTAMPTZ,
+    last_seen       TIMESTAMPTZ,
+    use_count       BIGINT NOT NULL DEFAULT 0,
+    source_formats  VARCHAR[],
+    file_ids        INTEGER[] NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS roster (
+    file_id          INTEGER NOT NULL,
+    record_no        BIGINT NOT NULL,
+    employee_id      VARCHAR,
+    email            VARCHAR NOT NULL,
+    display_name     VARCHAR,
+    department       VARCHAR,
+    status           VARCHAR NOT NULL,
+    hire_date        DATE,
+    termination_date DATE,
+    manager_email    VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS inventory (
+    file_id           INTEGER NOT NULL,
+    record_no         BIGINT NOT NULL,
+    agent_id          VARCHAR NOT NULL,
+    name              VARCHAR,
+    kind              VARCHAR NOT NULL,
+    platform          VARCHAR NOT NULL,
+    platform_id       VARCHAR,
+    credential_ids    VARCHAR[],
+    owner_email       VARCHAR,
+    sanctioned        BOOLEAN,
+    privileges        VARCHAR[],
+    created_at        TIMESTAMPTZ,
+    last_reviewed_at  TIMESTAMPTZ,
+    decommissioned_at TIMESTAMPTZ,
+    purpose           VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS alerts (
+    file_id    INTEGER NOT NULL,
+    record_no  BIGINT NOT NULL,
+    alert_id   VARCHAR NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    source     VARCHAR,
+    detection  VARCHAR,
+    severity   VARCHAR,
+    identity   VARCHAR NOT NULL,
+    automated  BOOLEAN,
+    action     VARCHAR,
+    action_at  TIMESTAMPTZ,
+    action_by  VARCHAR
+);

@@ -240,7 +240,8 @@ def _compression(sample: Sample) -> str:
 
 def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
     # One VARCHAR column per line: \x01 never occurs unescaped in JSON text. The temp table
-    # keeps file order (preserve_insertion_order), so rowid + 1 is the line number.
+    # keeps file order (preserve_insertion_order), so rowid order is line order. Row ids of a
+    # table created inside a transaction start at a large offset: count from the smallest.
     try:
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _lines AS
@@ -252,9 +253,11 @@ def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
     except duckdb.Error as exc:
         return _salvage(con, sample, exc)
     con.execute(
-        """INSERT INTO _raw SELECT rowid + 1, CASE WHEN rowid = 0 THEN ltrim(line, chr(65279))
-                  ELSE line END, NULL
-           FROM _lines WHERE line IS NOT NULL AND trim(line) <> ''"""
+        """INSERT INTO _raw SELECT rowid - m + 1,
+                  CASE WHEN rowid = m THEN ltrim(line, chr(65279)) ELSE line END, NULL
+           FROM _lines, (SELECT min(rowid) AS m FROM _lines)
+           WHERE line IS NOT NULL AND length(line) > 0
+             AND NOT (ascii(line) IN (9, 13, 32) AND trim(line) = '')"""
     )
     con.execute("DROP TABLE _lines")
     return []
@@ -289,12 +292,16 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str,
     con.execute("DROP TABLE IF EXISTS _csv_scans")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _csv AS
-        SELECT to_json(t)::VARCHAR AS raw FROM read_csv({_sql_str(sample.read_path)},
+        SELECT to_json(t)::VARCHAR AS raw FROM (SELECT trim(COLUMNS(*)) FROM read_csv(
+            {_sql_str(sample.read_path)},
             header=true, all_varchar=true, auto_detect=true, delim=',', quote='"',
             store_rejects=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans',
-            compression='{_compression(sample)}', null_padding=false{names}) t"""
+            compression='{_compression(sample)}', null_padding=false{names})) t"""
     )
-    con.execute("INSERT INTO _raw SELECT rowid + 1, raw, NULL FROM _csv")
+    con.execute(
+        """INSERT INTO _raw SELECT rowid - m + 1, raw, NULL
+           FROM _csv, (SELECT min(rowid) AS m FROM _csv)"""
+    )
     n_good = scalar(con, "SELECT count(*) FROM _csv")
     # Rejected rows carry their line numbers; number them after the good rows' ordinals.
     con.execute(

@@ -30,19 +30,21 @@ _SECRET_VALUES = (
 
 MACROS = rf"""
 CREATE OR REPLACE TEMP MACRO aa_none(s) AS
-    CASE WHEN s IS NULL OR trim(s::VARCHAR) IN {_NO_VALUE} THEN NULL ELSE trim(s::VARCHAR) END;
+    CASE WHEN s IS NULL OR s::VARCHAR IN {_NO_VALUE} THEN NULL ELSE s::VARCHAR END;
 
-CREATE OR REPLACE TEMP MACRO aa_ts(s) AS (
-    WITH v AS (SELECT aa_none(s) AS t)
-    SELECT CASE
+CREATE OR REPLACE TEMP MACRO aa_ts_text(t) AS
+    CASE
         WHEN t IS NULL THEN NULL
-        WHEN regexp_full_match(t, '\d{{12,14}}') THEN make_timestamptz(t::BIGINT * 1000)
+        WHEN regexp_full_match(t, '\d{{12,14}}(\.\d*)?')
+            THEN make_timestamptz((t::DOUBLE * 1000)::BIGINT)
         WHEN regexp_full_match(t, '\d{{9,11}}(\.\d+)?') THEN to_timestamp(t::DOUBLE)
         ELSE coalesce(
             try_cast(t AS TIMESTAMPTZ),
             try_cast(regexp_replace(t, '(\.\d{{6}})\d+', '\1') AS TIMESTAMPTZ),
             try_strptime(t, '%b %d, %Y %I:%M:%S %p')::TIMESTAMPTZ)
-    END FROM v);
+    END;
+
+CREATE OR REPLACE TEMP MACRO aa_ts(s) AS aa_ts_text(aa_none(s));
 
 CREATE OR REPLACE TEMP MACRO aa_bool(s) AS
     CASE lower(aa_none(s)) WHEN 'true' THEN true WHEN 'yes' THEN true WHEN '1' THEN true
@@ -54,10 +56,12 @@ CREATE OR REPLACE TEMP MACRO aa_mask(s) AS
          ELSE '****' || right(s::VARCHAR, 4) END;
 
 CREATE OR REPLACE TEMP MACRO aa_mask_text(s) AS
-    regexp_replace(
-        regexp_replace(s::VARCHAR,
-            '("(?i:{_SECRET_KEYS})"\s*:\s*")[^"]*?([^"\\]{{4}})"', '\1****\2"', 'g'),
-        '{_SECRET_VALUES}', '****', 'g');
+    CASE WHEN regexp_matches(s::VARCHAR, '"(?i:{_SECRET_KEYS})"\s*:|{_SECRET_VALUES}')
+         THEN regexp_replace(
+                  regexp_replace(s::VARCHAR,
+                      '("(?i:{_SECRET_KEYS})"\s*:\s*")[^"]*?([^"\\]{{4}})"', '\1****\2"', 'g'),
+                  '{_SECRET_VALUES}', '****', 'g')
+         ELSE s::VARCHAR END;
 
 CREATE OR REPLACE TEMP MACRO aa_list(s) AS
     list_filter(list_transform(string_split(coalesce(aa_none(s), ''), ';'), lambda x: trim(x)),

@@ -176,7 +176,8 @@ def _load_sample(
     try:
         if reader.prepare:
             sample = reader.prepare(sample)
-            temp_paths.add(sample.read_path)
+            if sample.read_path not in (None, path):
+                temp_paths.add(sample.read_path)
             header_map = _apply_renames(sample, renames)
     except InputError as exc:
         return _record_refusal(con, path, digest, sample, reader, "refused", exc.message, started)
@@ -190,8 +191,10 @@ def _load_sample(
             return _record_refusal(con, path, digest, sample, reader, "refused", msg, started)
     file_id = int(scalar(con, "SELECT nextval('file_id_seq')"))
     try:
+        # Staging writes only temp tables, outside the transaction: a container DuckDB
+        # refuses (truncated, malformed) is then salvaged without aborting the load.
+        notes = containers.stage_records(con, sample, header_map)
         with transaction(con):
-            notes = containers.stage_records(con, sample, header_map)
             read, loaded, rejected = _load_records(con, reader, file_id, path)
             res = FileResult(
                 str(path),

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS events (
     target_name        VARCHAR,
     target_type        VARCHAR,
     resource           VARCHAR,
-    raw                JSON,
+    raw                VARCHAR,
     PRIMARY KEY (file_id, record_no)
 );
 

@@ -2,7 +2,7 @@
 ones). `credential_ids` and `privileges` are `;`-separated lists."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader, field_of
+from agentaudit.readers.base import Reader
 
 COLUMNS = (
     "agent_id",
@@ -22,51 +22,35 @@ COLUMNS = (
 REQUIRED = ("agent_id", "kind", "platform")
 KINDS = ("service_account", "api_key", "oauth_app", "managed_identity", "bot", "ai_agent", "other")
 PLATFORMS = ("okta", "entra", "aws", "github", "gcp", "k8s", "other")
+DATES = ("created_at", "last_reviewed_at", "decommissioned_at")
 
 
 def detect(sample: Sample) -> bool:
-    return {"agent_id", "kind", "platform"} <= set(sample.header or [])
+    named = sample.path.name.lower().startswith("agent_inventory")
+    return named or {"agent_id", "kind"} <= set(sample.header or [])
 
 
-def _ts(col: str) -> str:
-    return f"aa_ts(j->>'{col}')"
-
-
-def _bad_ts(col: str) -> str:
-    return (
-        f"WHEN {field_of('$.' + col)} IS NOT NULL AND {_ts(col)} IS NULL "
-        f"THEN 'unparseable {col} ' || (j->>'{col}')"
-    )
-
+_BAD_DATES = "\n".join(
+    f"WHEN {c} IS NOT NULL AND aa_ts({c}) IS NULL THEN 'unparseable {c} ' || {c}" for c in DATES
+)
 
 SELECT = f"""
-SELECT rec_no,
-    {field_of("$.agent_id")} AS agent_id,
-    {field_of("$.name")} AS name,
-    lower({field_of("$.kind")}) AS kind,
-    lower({field_of("$.platform")}) AS platform,
-    {field_of("$.platform_id")} AS platform_id,
-    aa_list(j->>'credential_ids') AS credential_ids,
-    lower({field_of("$.owner_email")}) AS owner_email,
-    aa_bool(j->>'sanctioned') AS sanctioned,
-    aa_list(j->>'privileges') AS privileges,
-    {_ts("created_at")} AS created_at,
-    {_ts("last_reviewed_at")} AS last_reviewed_at,
-    {_ts("decommissioned_at")} AS decommissioned_at,
-    {field_of("$.purpose")} AS purpose,
-    CASE WHEN {field_of("$.agent_id")} IS NULL THEN 'missing agent_id'
-         WHEN lower({field_of("$.kind")}) NOT IN {KINDS} OR {field_of("$.kind")} IS NULL
-              THEN 'kind must be one of {", ".join(KINDS)}; got ' || coalesce(j->>'kind', 'nothing')
-         WHEN lower({field_of("$.platform")}) NOT IN {PLATFORMS} OR {field_of("$.platform")} IS NULL
+SELECT rec_no, agent_id, name, lower(kind) AS kind, lower(platform) AS platform, platform_id,
+    aa_list(credential_ids) AS credential_ids, lower(owner_email) AS owner_email,
+    aa_bool(sanctioned) AS sanctioned, aa_list(privileges) AS privileges,
+    aa_ts(created_at) AS created_at, aa_ts(last_reviewed_at) AS last_reviewed_at,
+    aa_ts(decommissioned_at) AS decommissioned_at, purpose,
+    CASE WHEN agent_id IS NULL THEN 'missing agent_id'
+         WHEN kind IS NULL OR lower(kind) NOT IN {KINDS}
+              THEN 'kind must be one of {", ".join(KINDS)}; got ' || coalesce(kind, 'nothing')
+         WHEN platform IS NULL OR lower(platform) NOT IN {PLATFORMS}
               THEN 'platform must be one of {", ".join(PLATFORMS)}; got '
-                   || coalesce(j->>'platform', 'nothing')
-         WHEN {field_of("$.sanctioned")} IS NOT NULL AND aa_bool(j->>'sanctioned') IS NULL
-              THEN 'sanctioned must be true or false, got ' || (j->>'sanctioned')
-         {_bad_ts("created_at")}
-         {_bad_ts("last_reviewed_at")}
-         {_bad_ts("decommissioned_at")}
+                   || coalesce(platform, 'nothing')
+         WHEN sanctioned IS NOT NULL AND aa_bool(sanctioned) IS NULL
+              THEN 'sanctioned must be true or false, got ' || sanctioned
+         {_BAD_DATES}
     END AS invalid
-FROM _records
+FROM f
 """
 
 READER = Reader(
@@ -74,6 +58,7 @@ READER = Reader(
     title="Agent inventory (agent_inventory.csv)",
     target="inventory",
     detect=detect,
+    fields={c: (f"$.{c}",) for c in COLUMNS},
     select_sql=SELECT,
     required_columns=REQUIRED,
     containers=("csv",),

@@ -8,7 +8,7 @@ import binascii
 
 from agentaudit.containers import Sample, sniff, temp_path
 from agentaudit.errors import InputError
-from agentaudit.readers.base import Reader, field_of
+from agentaudit.readers.base import Reader
 
 REQUIRED = ("user", "arn", "user_creation_time", "password_enabled", "access_key_1_active")
 
@@ -41,18 +41,21 @@ def unwrap(sample: Sample) -> Sample:
     return inner
 
 
-SELECT = f"""
-SELECT rec_no,
-    {field_of("$.user")} AS user_name,
-    {field_of("$.arn")} AS arn,
-    CASE WHEN {field_of("$.user")} IS NULL THEN 'missing user'
-         WHEN {field_of("$.arn")} IS NULL THEN 'missing arn'
-         WHEN {field_of("$.arn")} NOT LIKE 'arn:%' THEN 'arn is not an ARN: ' || (j->>'arn')
-         WHEN {field_of("$.user_creation_time")} IS NOT NULL
-              AND aa_ts(j->>'user_creation_time') IS NULL
-         THEN 'unparseable user_creation_time ' || (j->>'user_creation_time')
+FIELDS = {
+    "user_name": ("$.user",),
+    "arn": ("$.arn",),
+    "created": ("$.user_creation_time",),
+}
+
+SELECT = """
+SELECT rec_no, user_name, arn,
+    CASE WHEN user_name IS NULL THEN 'missing user'
+         WHEN arn IS NULL THEN 'missing arn'
+         WHEN arn NOT LIKE 'arn:%' THEN 'arn is not an ARN: ' || arn
+         WHEN created IS NOT NULL AND aa_ts(created) IS NULL
+              THEN 'unparseable user_creation_time ' || created
     END AS invalid
-FROM _records
+FROM f
 """
 
 USERS = """
@@ -112,6 +115,7 @@ READER = Reader(
     title="AWS IAM credential report",
     target="extras",
     detect=detect,
+    fields=FIELDS,
     select_sql=SELECT,
     required_columns=REQUIRED,
     containers=("csv", "json_document"),

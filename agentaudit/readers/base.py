@@ -47,15 +47,25 @@ EVENT_COLUMNS = (
 )
 
 
+Fields = dict[str, tuple[str, ...]]
+
+
 @dataclass(frozen=True)
 class Reader:
-    """One export format: how to recognise it and how to map its records."""
+    """One export format: how to recognise it, which fields it reads, and how to map them.
+
+    `fields` names each vendor field the mapping needs and the JSON paths it may sit at (the
+    first non-empty wins); they are extracted in one pass per record, so a reader's SELECT
+    reads plain columns of `f(rec_no, j, <field>...)` instead of parsing JSON again.
+    """
 
     name: str
     title: str
-    target: str  # events | roster | inventory | alerts | credential_report
+    target: str  # events | roster | inventory | alerts | extras
     detect: Callable[[Sample], bool]
-    select_sql: str  # SELECT ... FROM _records: columns of the target (see EVENT_COLUMNS)
+    fields: Fields
+    select_sql: str  # SELECT ... FROM f: the target's columns (see EVENT_COLUMNS)
+    record_sql: str = "raw"  # the record inside each staged text `raw` (e.g. an escaped string)
     time_field: str = ""  # named in reject reasons: where the timestamp was expected
     actor_field: str = ""  # named in reject reasons: where the actor was expected
     required_columns: tuple[str, ...] = ()  # CSV formats: header columns that must be present
@@ -64,45 +74,54 @@ class Reader:
     extra_sql: tuple[str, ...] = field(default=())  # more inserts from `_staged` (targets...)
 
 
-def records_view(con: duckdb.DuckDBPyConnection) -> None:
-    """Expose `_raw` as `_records(rec_no, raw, problem, j)`, j NULL when the text is not JSON."""
-    con.execute(
-        """CREATE OR REPLACE TEMP VIEW _records AS
-        SELECT rec_no, raw, problem,
-               CASE WHEN problem IS NULL AND json_valid(raw) THEN raw::JSON END AS j
-        FROM _raw"""
-    )
+def fields_cte(reader: Reader) -> str:
+    """CTEs `_x` and `f`: every declared field of every staged record, from one JSON parse.
+
+    `_x(rec_no, problem, j, l)` keeps the record text `j` and the extracted list `l`, NULL
+    when the text does not parse; `f(rec_no, j, <field>...)` is what a reader's SELECT reads.
+    """
+    paths: list[str] = []
+    cols: list[str] = []
+    for name, alternatives in reader.fields.items():
+        exprs = []
+        for path in alternatives:
+            paths.append(path)
+            exprs.append(f"aa_none(l[{len(paths)}])")
+        expr = exprs[0] if len(exprs) == 1 else "coalesce(" + ", ".join(exprs) + ")"
+        cols.append(f"{expr} AS {name}")
+    path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+    return f"""_x AS (SELECT rec_no, problem, j, try(json_extract_string(j, {path_list})) AS l
+               FROM (SELECT rec_no, problem, {reader.record_sql} AS j FROM _raw)),
+    f AS (SELECT rec_no, j, {", ".join(cols)} FROM _x)"""
 
 
-def _record_problem(reader: Reader) -> str:
-    """SQL for why a record cannot load before any field is looked at (NULL when it can)."""
-    return """CASE WHEN r.problem IS NOT NULL THEN r.problem
-             WHEN r.j IS NULL THEN 'malformed JSON: the record does not parse'
-             WHEN json_type(r.j) <> 'OBJECT' THEN 'the record is not a JSON object'
+_RECORD_PROBLEM = """CASE WHEN x.problem IS NOT NULL THEN x.problem
+             WHEN x.l IS NULL THEN 'malformed JSON: the record does not parse'
+             WHEN NOT starts_with(ltrim(x.j), '{') THEN 'the record is not a JSON object'
         END"""
 
 
 def stage_events(con: duckdb.DuckDBPyConnection, reader: Reader, file_id: int) -> None:
     """Map `_records` through the reader's SELECT into `_staged` with a reject reason per row."""
-    records_view(con)
     cols = ", ".join(f"m.{c}" for c in EVENT_COLUMNS)
     time_field = reader.time_field.replace("'", "''")
     actor_field = reader.actor_field.replace("'", "''")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _staged AS
-        WITH m AS ({reader.select_sql})
+        WITH {fields_cte(reader)}, m0 AS ({reader.select_sql}),
+             m AS (SELECT *, aa_ts(event_time_raw) AS event_time FROM m0)
         SELECT {file_id} AS file_id, r.rec_no AS record_no, r.raw,
-               aa_ts(m.event_time_raw) AS event_time, {cols},
-               coalesce({_record_problem(reader)},
+               m.event_time, {cols},
+               coalesce({_RECORD_PROBLEM},
                    CASE WHEN m.event_time_raw IS NULL
                             THEN 'missing timestamp: expected {time_field}'
-                        WHEN aa_ts(m.event_time_raw) IS NULL
+                        WHEN m.event_time IS NULL
                             THEN 'unparseable timestamp ' || m.event_time_raw
                                  || ' in {time_field}'
                         WHEN m.actor_id IS NULL
                             THEN 'missing actor: expected {actor_field}'
                    END) AS reject_reason
-        FROM _records r LEFT JOIN m USING (rec_no)"""
+        FROM _x x JOIN _raw r USING (rec_no) LEFT JOIN m USING (rec_no)"""
     )
 
 
@@ -122,7 +141,7 @@ def write_events(con: duckdb.DuckDBPyConnection) -> int:
     cols = ", ".join(EVENT_COLUMNS)
     con.execute(
         f"""INSERT INTO events (file_id, record_no, event_time, {cols}, raw)
-        SELECT file_id, record_no, event_time, {cols}, aa_mask_text(raw)::JSON
+        SELECT file_id, record_no, event_time, {cols}, aa_mask_text(raw)
         FROM _staged WHERE reject_reason IS NULL"""
     )
     n = int(scalar(con, "SELECT count(*) FROM _staged WHERE reject_reason IS NULL"))
@@ -256,13 +275,12 @@ def stage_table(con: duckdb.DuckDBPyConnection, reader: Reader, file_id: int) ->
 
     The reader's SELECT yields the target table's columns plus `invalid`, a reason or NULL.
     """
-    records_view(con)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _staged AS
-        WITH m AS ({reader.select_sql})
+        WITH {fields_cte(reader)}, m AS ({reader.select_sql})
         SELECT {file_id} AS file_id, r.rec_no AS record_no, r.raw, m.* EXCLUDE (rec_no, invalid),
-               coalesce({_record_problem(reader)}, m.invalid) AS reject_reason
-        FROM _records r LEFT JOIN m USING (rec_no)"""
+               coalesce({_RECORD_PROBLEM}, m.invalid) AS reject_reason
+        FROM _x x JOIN _raw r USING (rec_no) LEFT JOIN m USING (rec_no)"""
     )
 
 
@@ -279,9 +297,3 @@ def has_keys(sample: Sample, *keys: str) -> bool:
     """True when the first record has every key (case-insensitively)."""
     present = sample.lower_keys()
     return all(k.lower() in present for k in keys)
-
-
-def field_of(*paths: str, src: str = "j") -> str:
-    """SQL taking the first non-empty text among JSON paths of `src` (a JSON column)."""
-    parts = [f"aa_none({src}->>'{p}')" for p in paths]
-    return parts[0] if len(parts) == 1 else "coalesce(" + ", ".join(parts) + ")"

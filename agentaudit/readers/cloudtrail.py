@@ -2,7 +2,7 @@
 `aws cloudtrail lookup-events` output, whose `CloudTrailEvent` is the record as a JSON string."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader, field_of
+from agentaudit.readers.base import Reader
 
 
 def detect(sample: Sample) -> bool:
@@ -12,79 +12,75 @@ def detect(sample: Sample) -> bool:
     return "eventTime" in keys and "eventSource" in keys and "eventName" in keys
 
 
-def f(*paths: str) -> str:
-    return field_of(*paths, src="e")
+FIELDS = {
+    "event_time": ("$.eventTime",),
+    "event_id": ("$.eventID",),
+    "event_name": ("$.eventName",),
+    "event_category": ("$.eventCategory",),
+    "error_code": ("$.errorCode",),
+    "error_message": ("$.errorMessage",),
+    "id_type": ("$.userIdentity.type",),
+    "arn": ("$.userIdentity.arn",),
+    "principal_id": ("$.userIdentity.principalId",),
+    "account_id": ("$.userIdentity.accountId",),
+    "user_name": ("$.userIdentity.userName",),
+    "invoked_by": ("$.userIdentity.invokedBy",),
+    "issuer_arn": ("$.userIdentity.sessionContext.sessionIssuer.arn",),
+    "issuer_name": ("$.userIdentity.sessionContext.sessionIssuer.userName",),
+    "key_id": ("$.userIdentity.accessKeyId",),
+    "user_agent": ("$.userAgent",),
+    "source_ip": ("$.sourceIPAddress",),
+    "from_console": ("$.sessionCredentialFromConsole",),
+    "role_arn": ("$.requestParameters.roleArn",),
+    "req_user": ("$.requestParameters.userName",),
+    "role_name": ("$.requestParameters.roleName",),
+    "secret_id": ("$.requestParameters.secretId",),
+    "req_key": ("$.requestParameters.accessKeyId",),
+    "session_req": ("$.requestParameters.roleSessionName",),
+    "resource_arn": ("$.resources[0].ARN",),
+    "resource_type": ("$.resources[0].type",),
+    "event_source": ("$.eventSource",),
+}
 
-
-TYPE = f("$.userIdentity.type")
-ACTOR_ID = f"""CASE WHEN {TYPE} = 'AssumedRole'
-                    THEN coalesce({f("$.userIdentity.sessionContext.sessionIssuer.arn")},
-                                  {f("$.userIdentity.arn")})
-                    WHEN {TYPE} = 'AWSService' OR {TYPE} IS NULL
-                    THEN coalesce({f("$.userIdentity.invokedBy")}, {f("$.userIdentity.arn")},
-                                  {f("$.userIdentity.principalId")})
-                    ELSE coalesce({f("$.userIdentity.arn")}, {f("$.userIdentity.principalId")},
-                                  {f("$.userIdentity.accountId")}) END"""
-KEY = f("$.userIdentity.accessKeyId")
+ACTOR_ID = """CASE WHEN id_type = 'AssumedRole' THEN coalesce(issuer_arn, arn)
+                   WHEN id_type = 'AWSService' OR id_type IS NULL
+                   THEN coalesce(invoked_by, arn, principal_id)
+                   ELSE coalesce(arn, principal_id, account_id) END"""
 
 SELECT = f"""
 SELECT rec_no,
-    {f("$.eventTime")} AS event_time_raw,
+    event_time AS event_time_raw,
     'cloudtrail' AS source_format, 'aws' AS platform,
-    {f("$.eventID")} AS event_id,
-    {f("$.eventName")} AS event_type,
-    {f("$.eventCategory")} AS category,
-    CASE WHEN {f("$.errorCode")} IS NULL THEN 'success' ELSE 'failure' END AS outcome,
-    {f("$.errorCode")} || coalesce(': ' || {f("$.errorMessage")}, '') AS outcome_detail,
-    'aws:' || {ACTOR_ID} AS actor_key,
-    {ACTOR_ID} AS actor_id,
-    CASE WHEN {TYPE} = 'AssumedRole'
-         THEN {f("$.userIdentity.sessionContext.sessionIssuer.userName")}
-         ELSE coalesce({f("$.userIdentity.userName")}, {f("$.userIdentity.invokedBy")})
-    END AS actor_name,
+    event_id, event_name AS event_type, event_category AS category,
+    CASE WHEN error_code IS NULL THEN 'success' ELSE 'failure' END AS outcome,
+    error_code || coalesce(': ' || error_message, '') AS outcome_detail,
+    'aws:' || {ACTOR_ID} AS actor_key, {ACTOR_ID} AS actor_id,
+    CASE WHEN id_type = 'AssumedRole' THEN issuer_name ELSE coalesce(user_name, invoked_by) END
+        AS actor_name,
     NULL AS actor_display_name,
-    coalesce({TYPE}, CASE WHEN {f("$.userIdentity.invokedBy")} IS NOT NULL
-                          THEN 'AWSService' END) AS actor_type,
-    CASE WHEN {TYPE} IN ('AssumedRole', 'FederatedUser')
-         THEN regexp_extract({f("$.userIdentity.arn")}, '[^/]+$') END AS session_name,
-    CASE WHEN {KEY} IS NOT NULL THEN 'aws:' || {KEY} END AS credential_key,
-    {KEY} AS credential_id,
-    CASE WHEN {KEY} LIKE 'ASIA%' THEN 'session_credentials'
-         WHEN {KEY} IS NOT NULL THEN 'access_key' END AS credential_type,
-    NULL AS app_id, NULL AS app_name,
-    {f("$.userAgent")} AS user_agent,
-    {f("$.sourceIPAddress")} AS source_ip,
-    CASE WHEN {f("$.sessionCredentialFromConsole")} = 'true'
-              OR {f("$.eventName")} = 'ConsoleLogin' THEN true
-         WHEN {KEY} IS NOT NULL THEN false END AS is_interactive,
-    coalesce({
-    f(
-        "$.requestParameters.roleArn",
-        "$.requestParameters.userName",
-        "$.requestParameters.roleName",
-        "$.requestParameters.secretId",
-        "$.requestParameters.accessKeyId",
-    )
-},
-             {f("$.resources[0].ARN")}) AS target_id,
-    coalesce({
-    f(
-        "$.requestParameters.roleSessionName",
-        "$.requestParameters.userName",
-        "$.requestParameters.roleName",
-        "$.requestParameters.secretId",
-    )
-},
-             {f("$.resources[0].ARN")}) AS target_name,
-    CASE WHEN {f("$.requestParameters.roleArn")} IS NOT NULL THEN 'role'
-         WHEN {f("$.requestParameters.userName")} IS NOT NULL THEN 'user'
-         WHEN {f("$.requestParameters.roleName")} IS NOT NULL THEN 'role'
-         WHEN {f("$.requestParameters.secretId")} IS NOT NULL THEN 'secret'
-         ELSE {f("$.resources[0].type")} END AS target_type,
-    {f("$.eventSource")} AS resource
-FROM (SELECT rec_no, j, coalesce(TRY_CAST(j->>'CloudTrailEvent' AS JSON), j) AS e
-      FROM _records)
+    coalesce(id_type, CASE WHEN invoked_by IS NOT NULL THEN 'AWSService' END) AS actor_type,
+    CASE WHEN id_type IN ('AssumedRole', 'FederatedUser') THEN regexp_extract(arn, '[^/]+$') END
+        AS session_name,
+    'aws:' || key_id AS credential_key, key_id AS credential_id,
+    CASE WHEN key_id LIKE 'ASIA%' THEN 'session_credentials'
+         WHEN key_id IS NOT NULL THEN 'access_key' END AS credential_type,
+    NULL AS app_id, NULL AS app_name, user_agent, source_ip,
+    CASE WHEN from_console = 'true' OR event_name = 'ConsoleLogin' THEN true
+         WHEN key_id IS NOT NULL THEN false END AS is_interactive,
+    coalesce(role_arn, req_user, role_name, secret_id, req_key, resource_arn) AS target_id,
+    coalesce(session_req, req_user, role_name, secret_id, resource_arn) AS target_name,
+    CASE WHEN role_arn IS NOT NULL OR role_name IS NOT NULL THEN 'role'
+         WHEN req_user IS NOT NULL THEN 'user'
+         WHEN secret_id IS NOT NULL THEN 'secret'
+         ELSE resource_type END AS target_type,
+    event_source AS resource
+FROM f
 """
+
+# lookup-events output carries the CloudTrail record as an escaped JSON string.
+RECORD = """CASE WHEN contains(raw, '"CloudTrailEvent"')
+                 THEN coalesce(try(json_extract_string(raw, '$.CloudTrailEvent')), raw)
+                 ELSE raw END"""
 
 _GOOD = """(SELECT *, coalesce(TRY_CAST(raw::JSON->>'CloudTrailEvent' AS JSON), raw::JSON) AS e
            FROM _staged WHERE reject_reason IS NULL)"""
@@ -132,7 +128,9 @@ READER = Reader(
     title="AWS CloudTrail",
     target="events",
     detect=detect,
+    fields=FIELDS,
     select_sql=SELECT,
+    record_sql=RECORD,
     time_field="eventTime",
     actor_field="userIdentity (arn, principalId or invokedBy)",
     extra_sql=(ACCESS_KEYS, CREATED),

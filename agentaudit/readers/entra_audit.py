@@ -2,7 +2,7 @@
 diagnostic records): who changed which service principal, application or credential."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader, field_of
+from agentaudit.readers.base import Reader
 
 
 def detect(sample: Sample) -> bool:
@@ -12,56 +12,61 @@ def detect(sample: Sample) -> bool:
     return "activitydisplayname" in keys or ("initiatedby" in keys and "targetresources" in keys)
 
 
-def f(*paths: str) -> str:
-    return field_of(*paths, src="p")
+def prop(path: str) -> tuple[str, str]:
+    """An audit field: under `properties` in diagnostic records, top-level in Graph."""
+    return ("$.properties" + path[1:], path)
 
 
-ACTOR_ID = f(
-    "$.initiatedBy.user.id",
-    "$.initiatedBy.app.servicePrincipalId",
-    "$.initiatedBy.app.appId",
-    "$.initiatedBy.app.displayName",
-)
-IS_APP = f"({f('$.initiatedBy.user.id')} IS NULL)"
+FIELDS = {
+    "activity_time": prop("$.activityDateTime") + ("$.time",),
+    "id": prop("$.id"),
+    "activity": prop("$.activityDisplayName") + ("$.operationName",),
+    "category": prop("$.category"),
+    "result": prop("$.result"),
+    "result_reason": prop("$.resultReason"),
+    "user_id": prop("$.initiatedBy.user.id"),
+    "upn": prop("$.initiatedBy.user.userPrincipalName"),
+    "user_display": prop("$.initiatedBy.user.displayName"),
+    "user_ip": prop("$.initiatedBy.user.ipAddress") + ("$.callerIpAddress", "$.calleripaddress"),
+    "app_sp_id": prop("$.initiatedBy.app.servicePrincipalId"),
+    "app_id": prop("$.initiatedBy.app.appId"),
+    "app_display": prop("$.initiatedBy.app.displayName"),
+    "app_sp_name": prop("$.initiatedBy.app.servicePrincipalName"),
+    "correlation": prop("$.correlationId"),
+    "t0_id": prop("$.targetResources[0].id"),
+    "t0_name": prop("$.targetResources[0].displayName")
+    + prop("$.targetResources[0].userPrincipalName"),
+    "t0_type": prop("$.targetResources[0].type"),
+    "service": prop("$.loggedByService"),
+}
+
+ACTOR_ID = "coalesce(user_id, app_sp_id, app_id, app_display)"
 
 SELECT = f"""
 SELECT rec_no,
-    coalesce({f("$.activityDateTime")}, {field_of("$.time")}) AS event_time_raw,
+    activity_time AS event_time_raw,
     'entra_audit' AS source_format, 'entra' AS platform,
-    {f("$.id")} AS event_id,
-    coalesce({f("$.activityDisplayName")}, {field_of("$.operationName")}) AS event_type,
-    coalesce({f("$.category")}, {field_of("$.category")}) AS category,
-    CASE lower({f("$.result")}) WHEN 'success' THEN 'success' WHEN 'failure' THEN 'failure'
+    id AS event_id, activity AS event_type, category,
+    CASE lower(result) WHEN 'success' THEN 'success' WHEN 'failure' THEN 'failure'
          WHEN 'timeout' THEN 'failure' ELSE 'unknown' END AS outcome,
-    {f("$.resultReason")} AS outcome_detail,
-    'entra:' || {ACTOR_ID} AS actor_key,
-    {ACTOR_ID} AS actor_id,
-    CASE WHEN {IS_APP} THEN {
-    f("$.initiatedBy.app.servicePrincipalName", "$.initiatedBy.app.displayName")
-}
-         ELSE {f("$.initiatedBy.user.userPrincipalName")} END AS actor_name,
-    CASE WHEN {IS_APP} THEN {f("$.initiatedBy.app.displayName")}
-         ELSE {f("$.initiatedBy.user.displayName")} END AS actor_display_name,
-    CASE WHEN {IS_APP} THEN 'ServicePrincipal' ELSE 'User' END AS actor_type,
-    {f("$.correlationId")} AS session_name,
+    result_reason AS outcome_detail,
+    'entra:' || {ACTOR_ID} AS actor_key, {ACTOR_ID} AS actor_id,
+    CASE WHEN user_id IS NULL THEN coalesce(app_sp_name, app_display) ELSE upn END
+        AS actor_name,
+    CASE WHEN user_id IS NULL THEN app_display ELSE user_display END AS actor_display_name,
+    CASE WHEN user_id IS NULL THEN 'ServicePrincipal' ELSE 'User' END AS actor_type,
+    correlation AS session_name,
     NULL AS credential_key, NULL AS credential_id, NULL AS credential_type,
-    {f("$.initiatedBy.app.appId")} AS app_id,
-    {f("$.initiatedBy.app.displayName")} AS app_name,
-    NULL AS user_agent,
-    coalesce({f("$.initiatedBy.user.ipAddress")},
-             {field_of("$.callerIpAddress", "$.calleripaddress")}) AS source_ip,
+    app_id, app_display AS app_name, NULL AS user_agent, user_ip AS source_ip,
     NULL::BOOLEAN AS is_interactive,
-    {f("$.targetResources[0].id")} AS target_id,
-    coalesce({f("$.targetResources[0].displayName")},
-             {f("$.targetResources[0].userPrincipalName")}) AS target_name,
-    {f("$.targetResources[0].type")} AS target_type,
-    {f("$.loggedByService")} AS resource
-FROM (SELECT rec_no, j, coalesce(j->'properties', j) AS p FROM _records)
+    t0_id AS target_id, t0_name AS target_name, t0_type AS target_type, service AS resource
+FROM f
 """
 
 _TARGETS = """(SELECT s.*, unnest(json_extract(coalesce(raw::JSON->'properties', raw::JSON),
                                           '$.targetResources[*]')) AS t
-              FROM _staged s WHERE reject_reason IS NULL)"""
+              FROM _staged s WHERE reject_reason IS NULL
+                AND (raw LIKE '%"ServicePrincipal"%' OR raw LIKE '%"Application"%'))"""
 
 # Service principals and applications named as targets are identities.
 TARGET_IDENTITIES = f"""
@@ -107,6 +112,7 @@ READER = Reader(
     title="Microsoft Entra audit logs",
     target="events",
     detect=detect,
+    fields=FIELDS,
     select_sql=SELECT,
     time_field="activityDateTime (or time)",
     actor_field="initiatedBy.user.id or initiatedBy.app",

@@ -3,7 +3,7 @@ managed-identity sign-ins, as Azure Monitor diagnostic records (`time`, `categor
 `properties`) or Microsoft Graph `signIn` objects (`{"value": [...]}` or one per line)."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader, field_of
+from agentaudit.readers.base import Reader
 
 CATEGORIES = {
     "signinlogs",
@@ -15,8 +15,7 @@ CATEGORIES = {
 
 def detect(sample: Sample) -> bool:
     first = sample.first or {}
-    category = str(first.get("category", "")).lower()
-    if category in CATEGORIES:
+    if str(first.get("category", "")).lower() in CATEGORIES:
         return True
     props = first.get("properties") if isinstance(first.get("properties"), dict) else first
     keys = {k.lower() for k in props}
@@ -27,71 +26,77 @@ def detect(sample: Sample) -> bool:
     )
 
 
-def f(*paths: str) -> str:
-    """A text field of the sign-in, wherever the container puts it."""
-    return field_of(*paths, src="p")
+def prop(path: str) -> tuple[str, str]:
+    """A sign-in field: under `properties` in diagnostic records, top-level in Graph."""
+    return ("$.properties" + path[1:], path)
 
 
-IS_SP = f"""(lower(coalesce({field_of("$.category")}, '')) IN
-                 ('serviceprincipalsigninlogs', 'managedidentitysigninlogs')
-             OR list_contains(CAST(json_extract(p, '$.signInEventTypes') AS VARCHAR[]),
-                              'servicePrincipal')
-             OR list_contains(CAST(json_extract(p, '$.signInEventTypes') AS VARCHAR[]),
-                              'managedIdentity')
-             OR ({f("$.userId")} IS NULL AND {f("$.servicePrincipalId")} IS NOT NULL))"""
-IS_MI = f"""(lower(coalesce({field_of("$.category")}, '')) = 'managedidentitysigninlogs'
-             OR list_contains(CAST(json_extract(p, '$.signInEventTypes') AS VARCHAR[]),
-                              'managedIdentity')
-             OR coalesce({f("$.managedIdentityType", "$.managedServiceIdentity.msiType")},
-                         'none') NOT IN ('none', 'None'))"""
-ACTOR_ID = f"CASE WHEN {IS_SP} THEN {f('$.servicePrincipalId')} ELSE {f('$.userId')} END"
-KEY_ID = f("$.servicePrincipalCredentialKeyId")
+FIELDS = {
+    "created": prop("$.createdDateTime") + ("$.time",),
+    "id": prop("$.id"),
+    "operation": ("$.operationName", "$.operationname"),
+    "category": ("$.category",),
+    "event_kind": prop("$.signInEventTypes[0]"),
+    "error_code": prop("$.status.errorCode") + ("$.resultType", "$.resulttype"),
+    "failure": prop("$.status.failureReason"),
+    "user_id": prop("$.userId"),
+    "upn": prop("$.userPrincipalName"),
+    "user_display": prop("$.userDisplayName"),
+    "sp_id": prop("$.servicePrincipalId"),
+    "sp_name": prop("$.servicePrincipalName"),
+    "mi_type": prop("$.managedIdentityType") + prop("$.managedServiceIdentity.msiType"),
+    "session": prop("$.sessionId") + prop("$.correlationId"),
+    "key_id": prop("$.servicePrincipalCredentialKeyId"),
+    "cred_type": prop("$.clientCredentialType"),
+    "app_id": prop("$.appId"),
+    "app_name": prop("$.appDisplayName"),
+    "user_agent": prop("$.userAgent"),
+    "ip": prop("$.ipAddress") + ("$.callerIpAddress", "$.calleripaddress"),
+    "interactive": prop("$.isInteractive"),
+    "resource_id": prop("$.resourceId") + prop("$.resourceServicePrincipalId"),
+    "resource_name": prop("$.resourceDisplayName"),
+}
+
+IS_MI = """(lower(coalesce(category, '')) = 'managedidentitysigninlogs'
+            OR event_kind = 'managedIdentity'
+            OR coalesce(mi_type, 'none') NOT IN ('none', 'None'))"""
+IS_SP = f"""({IS_MI} OR lower(coalesce(category, '')) = 'serviceprincipalsigninlogs'
+            OR event_kind = 'servicePrincipal' OR (user_id IS NULL AND sp_id IS NOT NULL))"""
 
 SELECT = f"""
 SELECT rec_no,
-    coalesce({f("$.createdDateTime")}, {field_of("$.time")}) AS event_time_raw,
+    created AS event_time_raw,
     'entra_signin' AS source_format, 'entra' AS platform,
-    {f("$.id")} AS event_id,
-    coalesce({field_of("$.operationName", "$.operationname")}, 'Sign-in activity') AS event_type,
-    coalesce({field_of("$.category")},
+    id AS event_id, coalesce(operation, 'Sign-in activity') AS event_type,
+    coalesce(category,
         CASE WHEN {IS_MI} THEN 'ManagedIdentitySignInLogs'
              WHEN {IS_SP} THEN 'ServicePrincipalSignInLogs'
-             WHEN {f("$.isInteractive")} = 'false' THEN 'NonInteractiveUserSignInLogs'
+             WHEN event_kind = 'nonInteractiveUser' OR interactive = 'false'
+                  THEN 'NonInteractiveUserSignInLogs'
              ELSE 'SignInLogs' END) AS category,
-    CASE WHEN coalesce({f("$.status.errorCode")}, {field_of("$.resultType", "$.resulttype")})
-              IS NULL THEN 'unknown'
-         WHEN coalesce({f("$.status.errorCode")}, {field_of("$.resultType", "$.resulttype")})
-              = '0' THEN 'success' ELSE 'failure' END AS outcome,
-    coalesce({f("$.status.failureReason")}, 'error ' || {f("$.status.errorCode")})
-        AS outcome_detail,
-    'entra:' || {ACTOR_ID} AS actor_key,
-    {ACTOR_ID} AS actor_id,
-    CASE WHEN {IS_SP} THEN coalesce({f("$.servicePrincipalName")}, {f("$.appDisplayName")})
-         ELSE {f("$.userPrincipalName")} END AS actor_name,
-    CASE WHEN {IS_SP} THEN coalesce({f("$.servicePrincipalName")}, {f("$.appDisplayName")})
-         ELSE {f("$.userDisplayName")} END AS actor_display_name,
+    CASE WHEN error_code IS NULL THEN 'unknown' WHEN error_code = '0' THEN 'success'
+         ELSE 'failure' END AS outcome,
+    coalesce(failure, 'error ' || error_code) AS outcome_detail,
+    'entra:' || (CASE WHEN {IS_SP} THEN sp_id ELSE user_id END) AS actor_key,
+    CASE WHEN {IS_SP} THEN sp_id ELSE user_id END AS actor_id,
+    CASE WHEN {IS_SP} THEN coalesce(sp_name, app_name) ELSE upn END AS actor_name,
+    CASE WHEN {IS_SP} THEN coalesce(sp_name, app_name) ELSE user_display END
+        AS actor_display_name,
     CASE WHEN {IS_MI} THEN 'ManagedIdentity' WHEN {IS_SP} THEN 'ServicePrincipal'
          ELSE 'User' END AS actor_type,
-    coalesce({f("$.sessionId")}, {f("$.correlationId")}) AS session_name,
-    CASE WHEN {KEY_ID} IS NOT NULL THEN 'entra:credential:' || {KEY_ID} END AS credential_key,
-    {KEY_ID} AS credential_id,
-    CASE lower({f("$.clientCredentialType")})
+    session AS session_name,
+    'entra:credential:' || key_id AS credential_key, key_id AS credential_id,
+    CASE lower(cred_type)
         WHEN 'clientsecret' THEN 'client_secret' WHEN 'clientassertion' THEN 'certificate'
         WHEN 'certificate' THEN 'certificate'
         WHEN 'federatedidentitycredential' THEN 'federated_credential'
         WHEN 'managedidentity' THEN 'managed_identity' END AS credential_type,
-    {f("$.appId")} AS app_id,
-    {f("$.appDisplayName")} AS app_name,
-    {f("$.userAgent")} AS user_agent,
-    coalesce({f("$.ipAddress")}, {field_of("$.callerIpAddress", "$.calleripaddress")})
-        AS source_ip,
-    CASE WHEN {IS_SP} THEN false
-         ELSE TRY_CAST({f("$.isInteractive")} AS BOOLEAN) END AS is_interactive,
-    coalesce({f("$.resourceId")}, {f("$.resourceServicePrincipalId")}) AS target_id,
-    {f("$.resourceDisplayName")} AS target_name,
-    CASE WHEN {f("$.resourceDisplayName")} IS NOT NULL THEN 'resource' END AS target_type,
-    {f("$.resourceDisplayName")} AS resource
-FROM (SELECT rec_no, j, coalesce(j->'properties', j) AS p FROM _records)
+    app_id, app_name, user_agent, ip AS source_ip,
+    CASE WHEN {IS_SP} THEN false ELSE TRY_CAST(interactive AS BOOLEAN) END AS is_interactive,
+    resource_id AS target_id, resource_name AS target_name,
+    CASE WHEN resource_name IS NOT NULL THEN 'resource' END AS target_type,
+    resource_name AS resource
+FROM f
 """
 
 READER = Reader(
@@ -99,6 +104,7 @@ READER = Reader(
     title="Microsoft Entra sign-in logs",
     target="events",
     detect=detect,
+    fields=FIELDS,
     select_sql=SELECT,
     time_field="createdDateTime (or time)",
     actor_field="userId or servicePrincipalId",

@@ -1,7 +1,7 @@
 """GitHub organisation / enterprise audit log exports: JSON array, NDJSON or CSV."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader, field_of
+from agentaudit.readers.base import Reader
 
 
 def detect(sample: Sample) -> bool:
@@ -22,48 +22,53 @@ def detect(sample: Sample) -> bool:
     return bool(keys & markers)
 
 
-ACCESS = field_of("$.programmatic_access_type")
-TOKEN = field_of("$.token_id", "$.hashed_token")
+FIELDS = {
+    "ts": ('$."@timestamp"', "$.created_at", "$.at_sign_timestamp"),
+    "doc_id": ("$._document_id",),
+    "action": ("$.action",),
+    "actor": ("$.actor",),
+    "is_bot": ("$.actor_is_bot",),
+    "access": ("$.programmatic_access_type",),
+    "token": ("$.token_id", "$.hashed_token"),
+    "app_id": ("$.oauth_application_id", "$.integration_id"),
+    "app_name": ("$.oauth_application", "$.integration"),
+    "user_agent": ("$.user_agent",),
+    "ip": ("$.actor_ip",),
+    "repo": ("$.repo",),
+    "user": ("$.user",),
+    "team": ("$.team",),
+    "org": ("$.org",),
+    "business": ("$.business",),
+}
 
-SELECT = f"""
+SELECT = """
 SELECT rec_no,
-    {field_of('$."@timestamp"', "$.created_at", "$.at_sign_timestamp")} AS event_time_raw,
+    ts AS event_time_raw,
     'github_audit' AS source_format, 'github' AS platform,
-    {field_of("$._document_id")} AS event_id,
-    {field_of("$.action")} AS event_type,
-    split_part({field_of("$.action")}, '.', 1) AS category,
+    doc_id AS event_id, action AS event_type, split_part(action, '.', 1) AS category,
     'success' AS outcome, NULL AS outcome_detail,
-    'github:' || {field_of("$.actor")} AS actor_key,
-    {field_of("$.actor")} AS actor_id,
-    {field_of("$.actor")} AS actor_name,
+    'github:' || actor AS actor_key, actor AS actor_id, actor AS actor_name,
     NULL AS actor_display_name,
-    CASE WHEN {field_of("$.actor")} LIKE '%[bot]'
-              OR lower({field_of("$.actor_is_bot")}) = 'true' THEN 'Bot'
-         ELSE 'User' END AS actor_type,
+    CASE WHEN actor LIKE '%[bot]' OR lower(is_bot) = 'true' THEN 'Bot' ELSE 'User' END
+        AS actor_type,
     NULL AS session_name,
-    CASE WHEN {TOKEN} IS NOT NULL THEN 'github:token:' || {TOKEN} END AS credential_key,
-    {TOKEN} AS credential_id,
-    CASE WHEN lower({ACCESS}) LIKE '%personal access token%'
-              OR lower({ACCESS}) LIKE '%personal_access_token%' THEN 'personal_access_token'
-         WHEN lower({ACCESS}) LIKE '%oauth%' THEN 'oauth_token'
-         WHEN lower({ACCESS}) LIKE '%github app%' OR lower({ACCESS}) = 'github_app'
-              OR lower({ACCESS}) LIKE '%server-to-server%' THEN 'github_app_token'
-         WHEN lower({ACCESS}) LIKE '%deploy%' THEN 'deploy_key'
-         WHEN {ACCESS} IS NOT NULL THEN lower(replace({ACCESS}, ' ', '_')) END
-        AS credential_type,
-    {field_of("$.oauth_application_id", "$.integration_id")} AS app_id,
-    {field_of("$.oauth_application", "$.integration")} AS app_name,
-    {field_of("$.user_agent")} AS user_agent,
-    {field_of("$.actor_ip")} AS source_ip,
-    CASE WHEN {ACCESS} IS NOT NULL THEN false END AS is_interactive,
-    {field_of("$.repo", "$.user", "$.team", "$.org")} AS target_id,
-    {field_of("$.repo", "$.user", "$.team", "$.org")} AS target_name,
-    CASE WHEN {field_of("$.repo")} IS NOT NULL THEN 'repository'
-         WHEN {field_of("$.user")} IS NOT NULL THEN 'user'
-         WHEN {field_of("$.team")} IS NOT NULL THEN 'team'
-         WHEN {field_of("$.org")} IS NOT NULL THEN 'organization' END AS target_type,
-    {field_of("$.org", "$.business")} AS resource
-FROM _records
+    'github:token:' || token AS credential_key, token AS credential_id,
+    CASE WHEN lower(access) LIKE '%personal access token%'
+              OR lower(access) LIKE '%personal_access_token%' THEN 'personal_access_token'
+         WHEN lower(access) LIKE '%oauth%' THEN 'oauth_token'
+         WHEN lower(access) LIKE '%github app%' OR lower(access) = 'github_app'
+              OR lower(access) LIKE '%server-to-server%' THEN 'github_app_token'
+         WHEN lower(access) LIKE '%deploy%' THEN 'deploy_key'
+         WHEN access IS NOT NULL THEN lower(replace(access, ' ', '_')) END AS credential_type,
+    app_id, app_name, user_agent, ip AS source_ip,
+    CASE WHEN access IS NOT NULL THEN false END AS is_interactive,
+    coalesce(repo, user, team, org) AS target_id,
+    coalesce(repo, user, team, org) AS target_name,
+    CASE WHEN repo IS NOT NULL THEN 'repository' WHEN user IS NOT NULL THEN 'user'
+         WHEN team IS NOT NULL THEN 'team' WHEN org IS NOT NULL THEN 'organization' END
+        AS target_type,
+    coalesce(org, business) AS resource
+FROM f
 """
 
 READER = Reader(
@@ -71,6 +76,7 @@ READER = Reader(
     title="GitHub audit log",
     target="events",
     detect=detect,
+    fields=FIELDS,
     select_sql=SELECT,
     time_field="@timestamp (or created_at)",
     actor_field="actor",

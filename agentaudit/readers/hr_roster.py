@@ -1,7 +1,7 @@
 """`hr_roster.csv`: the client's employees, the humans every owner is checked against."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader, field_of
+from agentaudit.readers.base import Reader
 
 COLUMNS = (
     "employee_id",
@@ -19,35 +19,27 @@ STATUSES = ("active", "terminated", "leave")
 
 def detect(sample: Sample) -> bool:
     header = set(sample.header or [])
-    return {"employee_id", "email", "status"} <= header and "kind" not in header
-
-
-def _date(col: str) -> str:
-    return f"TRY_CAST(aa_ts(j->>'{col}') AS DATE)"
+    named = sample.path.name.lower().startswith("hr_roster")
+    return named or ({"employee_id", "email"} <= header and "kind" not in header)
 
 
 SELECT = f"""
-SELECT rec_no,
-    {field_of("$.employee_id")} AS employee_id,
-    lower({field_of("$.email")}) AS email,
-    {field_of("$.display_name")} AS display_name,
-    {field_of("$.department")} AS department,
-    lower({field_of("$.status")}) AS status,
-    {_date("hire_date")} AS hire_date,
-    {_date("termination_date")} AS termination_date,
-    lower({field_of("$.manager_email")}) AS manager_email,
-    CASE WHEN {field_of("$.email")} IS NULL THEN 'missing email'
-         WHEN {field_of("$.email")} NOT LIKE '%@%'
-              THEN 'email is not an address: ' || (j->>'email')
-         WHEN lower({field_of("$.status")}) NOT IN {STATUSES} OR {field_of("$.status")} IS NULL
+SELECT rec_no, employee_id, lower(email) AS email, display_name, department,
+    lower(status) AS status,
+    TRY_CAST(aa_ts(hire_date) AS DATE) AS hire_date,
+    TRY_CAST(aa_ts(termination_date) AS DATE) AS termination_date,
+    lower(manager_email) AS manager_email,
+    CASE WHEN email IS NULL THEN 'missing email'
+         WHEN email NOT LIKE '%@%' THEN 'email is not an address: ' || email
+         WHEN status IS NULL OR lower(status) NOT IN {STATUSES}
               THEN 'status must be active, terminated or leave, got '
-                   || coalesce(j->>'status', 'nothing')
-         WHEN {field_of("$.hire_date")} IS NOT NULL AND {_date("hire_date")} IS NULL
-              THEN 'unparseable hire_date ' || (j->>'hire_date')
-         WHEN {field_of("$.termination_date")} IS NOT NULL AND {_date("termination_date")} IS NULL
-              THEN 'unparseable termination_date ' || (j->>'termination_date')
+                   || coalesce(status, 'nothing')
+         WHEN hire_date IS NOT NULL AND aa_ts(hire_date) IS NULL
+              THEN 'unparseable hire_date ' || hire_date
+         WHEN termination_date IS NOT NULL AND aa_ts(termination_date) IS NULL
+              THEN 'unparseable termination_date ' || termination_date
     END AS invalid
-FROM _records
+FROM f
 """
 
 READER = Reader(
@@ -55,6 +47,7 @@ READER = Reader(
     title="HR roster (hr_roster.csv)",
     target="roster",
     detect=detect,
+    fields={c: (f"$.{c}",) for c in COLUMNS},
     select_sql=SELECT,
     required_columns=REQUIRED,
     containers=("csv",),

@@ -4,7 +4,7 @@ Also accepts exports that lower-case the top-level keys (`eventtype`, `debugcont
 """
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader, field_of
+from agentaudit.readers.base import Reader
 
 CLIENT_ACTORS = "('PublicClientApp', 'Client', 'AppInstance', 'SystemPrincipal')"
 
@@ -14,55 +14,60 @@ def detect(sample: Sample) -> bool:
     return "actor" in keys and "published" in keys and "eventtype" in keys
 
 
+FIELDS = {
+    "published": ("$.published",),
+    "uuid": ("$.uuid",),
+    "event_type": ("$.eventType", "$.eventtype"),
+    "result": ("$.outcome.result",),
+    "reason": ("$.outcome.reason",),
+    "actor_id": ("$.actor.id",),
+    "actor_alt": ("$.actor.alternateId",),
+    "actor_display": ("$.actor.displayName",),
+    "actor_type": ("$.actor.type",),
+    "session": (
+        "$.authenticationContext.externalSessionId",
+        "$.authenticationcontext.externalSessionId",
+    ),
+    "token_id": ("$.transaction.detail.requestApiTokenId",),
+    "client_id": ("$.client.id",),
+    "user_agent": ("$.client.userAgent.rawUserAgent",),
+    "browser": ("$.client.userAgent.browser",),
+    "ip": ("$.client.ipAddress",),
+    "t0_id": ("$.target[0].id",),
+    "t0_name": ("$.target[0].displayName", "$.target[0].alternateId"),
+    "t0_type": ("$.target[0].type",),
+    "t1_name": ("$.target[1].displayName",),
+    "t1_type": ("$.target[1].type",),
+    "request_uri": ("$.debugContext.debugData.requestUri", "$.debugcontext.debugData.requestUri"),
+}
+
 SELECT = f"""
 SELECT rec_no,
-    {field_of("$.published")} AS event_time_raw,
+    published AS event_time_raw,
     'okta_system_log' AS source_format, 'okta' AS platform,
-    {field_of("$.uuid")} AS event_id,
-    {field_of("$.eventType", "$.eventtype")} AS event_type,
-    split_part({field_of("$.eventType", "$.eventtype")}, '.', 1) AS category,
-    CASE upper({field_of("$.outcome.result")})
-        WHEN 'SUCCESS' THEN 'success' WHEN 'ALLOW' THEN 'success'
-        WHEN 'FAILURE' THEN 'failure' WHEN 'DENY' THEN 'failure'
-        ELSE lower({field_of("$.outcome.result")}) END AS outcome,
-    {field_of("$.outcome.reason")} AS outcome_detail,
-    'okta:' || {field_of("$.actor.id")} AS actor_key,
-    {field_of("$.actor.id")} AS actor_id,
-    {field_of("$.actor.alternateId")} AS actor_name,
-    {field_of("$.actor.displayName")} AS actor_display_name,
-    {field_of("$.actor.type")} AS actor_type,
-    {
-    field_of(
-        "$.authenticationContext.externalSessionId", "$.authenticationcontext.externalSessionId"
-    )
-} AS session_name,
-    CASE WHEN {field_of("$.transaction.detail.requestApiTokenId")} IS NOT NULL
-              THEN 'okta:' || {field_of("$.transaction.detail.requestApiTokenId")}
-         WHEN {field_of("$.actor.type")} IN {CLIENT_ACTORS}
-              THEN 'okta:client:' || {field_of("$.actor.id")} END AS credential_key,
-    coalesce({field_of("$.transaction.detail.requestApiTokenId")},
-             CASE WHEN {field_of("$.actor.type")} IN {CLIENT_ACTORS}
-                  THEN {field_of("$.actor.id")} END) AS credential_id,
-    CASE WHEN {field_of("$.transaction.detail.requestApiTokenId")} IS NOT NULL THEN 'api_token'
-         WHEN {field_of("$.actor.type")} IN {CLIENT_ACTORS} THEN 'oauth_client' END
-        AS credential_type,
-    {field_of("$.client.id")} AS app_id,
-    list_filter(json_extract(j, '$.target[*]'),
-                lambda t: t->>'type' = 'AppInstance')[1]->>'displayName'
-        AS app_name,
-    {field_of("$.client.userAgent.rawUserAgent")} AS user_agent,
-    {field_of("$.client.ipAddress")} AS source_ip,
-    CASE WHEN upper({field_of("$.client.userAgent.browser")}) NOT IN ('UNKNOWN')
-         THEN true
-         WHEN {field_of("$.client.userAgent.browser")} IS NOT NULL THEN false END
+    uuid AS event_id, event_type, split_part(event_type, '.', 1) AS category,
+    CASE upper(result) WHEN 'SUCCESS' THEN 'success' WHEN 'ALLOW' THEN 'success'
+         WHEN 'FAILURE' THEN 'failure' WHEN 'DENY' THEN 'failure'
+         ELSE lower(result) END AS outcome,
+    reason AS outcome_detail,
+    'okta:' || actor_id AS actor_key, actor_id,
+    actor_alt AS actor_name, actor_display AS actor_display_name, actor_type,
+    session AS session_name,
+    CASE WHEN token_id IS NOT NULL THEN 'okta:' || token_id
+         WHEN actor_type IN {CLIENT_ACTORS} THEN 'okta:client:' || actor_id END AS credential_key,
+    coalesce(token_id, CASE WHEN actor_type IN {CLIENT_ACTORS} THEN actor_id END)
+        AS credential_id,
+    CASE WHEN token_id IS NOT NULL THEN 'api_token'
+         WHEN actor_type IN {CLIENT_ACTORS} THEN 'oauth_client' END AS credential_type,
+    client_id AS app_id,
+    CASE WHEN t0_type = 'AppInstance' THEN t0_name
+         WHEN t1_type = 'AppInstance' THEN t1_name END AS app_name,
+    user_agent, ip AS source_ip,
+    CASE WHEN upper(browser) = 'UNKNOWN' THEN false WHEN browser IS NOT NULL THEN true END
         AS is_interactive,
-    {field_of("$.target[0].id")} AS target_id,
-    coalesce({field_of("$.target[0].displayName")}, {field_of("$.target[0].alternateId")})
-        AS target_name,
-    {field_of("$.target[0].type")} AS target_type,
-    {field_of("$.debugContext.debugData.requestUri", "$.debugcontext.debugData.requestUri")}
-        AS resource
-FROM _records
+    t0_id AS target_id, t0_name AS target_name, t0_type AS target_type,
+    request_uri AS resource
+FROM f
 """
 
 # API tokens named as targets (system.api_token.create / .revoke) are credentials too.
@@ -74,8 +79,7 @@ SELECT 'okta:' || (t->>'id'), 'okta', t->>'id', 'api_token', s.actor_key,
        CASE WHEN s.event_type = 'system.api_token.revoke' THEN s.event_time END,
        s.event_time, NULL, s.source_format, s.file_id
 FROM (SELECT *, unnest(json_extract(raw::JSON, '$.target[*]')) AS t
-      FROM _staged WHERE reject_reason IS NULL)
-     s
+      FROM _staged WHERE reject_reason IS NULL AND event_type LIKE 'system.api_token.%') s
 WHERE t->>'type' = 'Token' AND t->>'id' IS NOT NULL
 """
 
@@ -84,6 +88,7 @@ READER = Reader(
     title="Okta System Log",
     target="events",
     detect=detect,
+    fields=FIELDS,
     select_sql=SELECT,
     time_field="published",
     actor_field="actor.id",

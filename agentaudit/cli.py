@@ -126,5 +126,36 @@ def print_ingest_summary(result: IngestResult) -> None:
         console.print(Text("rejected records, with reasons: SELECT * FROM rejects"))
 
 
+DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+@main.command("demo")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DEMO_DATA,
+    show_default=True,
+    help="Folder of demo exports.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Where the demo database is written.",
+)
+def demo_cmd(data: Path, out: Path) -> None:
+    """Run agentaudit on the bundled demo enterprise: a fresh database in OUT."""
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = out / "demo.duckdb"
+    db_path.unlink(missing_ok=True)
+    Path(str(db_path) + ".wal").unlink(missing_ok=True)
+    result = run_ingest((data,), db_path, None, quiet=False)
+    print_ingest_summary(result)
+    if not result.anything_loaded:
+        sys.exit(1)
+    console.print(f"database: {db_path}  (open it with: duckdb {db_path})")
+
+
 if __name__ == "__main__":
     main()

@@ -34,8 +34,10 @@ def test_malformed_json_lines_are_rejected_with_their_line_numbers(con, tmp_path
     assert (f.status, f.rows_read, f.rows_loaded, f.rows_rejected) == ("loaded", 6, 4, 2)
     got = rows(con, "SELECT record_no, reason, left(raw, 15) FROM rejects ORDER BY 1")
     # a blank line is not a record, but it still counts for the line numbers after it
-    assert got == [(2, "malformed JSON: the record does not parse", lines[1][:15]),
-                   (6, "malformed JSON: the record does not parse", "not json at all")]
+    assert got == [
+        (2, "malformed JSON: the record does not parse", lines[1][:15]),
+        (6, "malformed JSON: the record does not parse", "not json at all"),
+    ]
 
 
 def test_line_numbers_follow_the_file_order_in_a_large_file(con, tmp_path: Path):
@@ -64,8 +66,7 @@ def test_truncated_gzip_keeps_the_whole_records(con, tmp_path: Path):
     assert "truncated" in f.message
     (reason,) = one(con, "SELECT reason FROM rejects")
     assert reason.startswith(f"record {f.rows_loaded + 1} is not valid JSON")
-    assert rows(con, "SELECT event_id FROM events ORDER BY record_no LIMIT 2") == [("u0",),
-                                                                                  ("u1",)]
+    assert rows(con, "SELECT event_id FROM events ORDER BY record_no LIMIT 2") == [("u0",), ("u1",)]
 
 
 def test_truncated_gzip_ndjson(con, tmp_path: Path):
@@ -77,13 +78,14 @@ def test_truncated_gzip_ndjson(con, tmp_path: Path):
     assert f.rows_read == f.rows_loaded + f.rows_rejected and f.rows_rejected == 1
     # the loaded lines are the file's first lines, in order
     assert [r[0] for r in rows(con, "SELECT record_no FROM events ORDER BY 1")] == list(
-        range(1, f.rows_loaded + 1))
+        range(1, f.rows_loaded + 1)
+    )
 
 
 def test_a_bad_element_in_a_json_array_stops_only_the_rest_of_that_file(con, tmp_path: Path):
     good = json.dumps(OKTA[0])
     path = tmp_path / "okta.json"
-    path.write_text(f"[{good},\n{good},\n{{\"uuid\": oops}},\n{good}]")
+    path.write_text(f'[{good},\n{good},\n{{"uuid": oops}},\n{good}]')
     (f,) = agentaudit.ingest([path], con).files
     assert (f.rows_read, f.rows_loaded, f.rows_rejected) == (3, 2, 1)
     (reason,) = one(con, "SELECT reason FROM rejects")
@@ -130,7 +132,8 @@ def test_excel_encodings_load(con, tmp_path: Path, encoding: str):
     (f,) = agentaudit.ingest([path], con).files
     assert (f.format, f.rows_loaded, f.rows_rejected) == ("hr_roster", 3, 0)
     assert rows(con, "SELECT display_name FROM roster WHERE employee_id = 'E1003'") == [
-        ("Sam Økafor",)]
+        ("Sam Økafor",)
+    ]
     assert one(con, "SELECT employee_id FROM roster ORDER BY record_no LIMIT 1") == ("E1001",)
 
 
@@ -149,8 +152,12 @@ def test_empty_and_unknown_files(con, tmp_path: Path):
     (tmp_path / "other.json").write_text('{"foo": 1}\n')
     result = agentaudit.ingest([tmp_path], con)
     got = {Path(f.path).name: (f.status, f.rows_read) for f in result.files}
-    assert got == {"blank.ndjson": ("empty", 0), "empty.json": ("empty", 0),
-                   "notes.txt": ("refused", 0), "other.json": ("refused", 0)}
+    assert got == {
+        "blank.ndjson": ("empty", 0),
+        "empty.json": ("empty", 0),
+        "notes.txt": ("refused", 0),
+        "other.json": ("refused", 0),
+    }
     assert not result.anything_loaded
     msgs = [f.message for f in result.files if f.status == "refused"]
     assert all("agentaudit reads:" in m and "AWS CloudTrail" in m for m in msgs)
@@ -163,8 +170,11 @@ def test_loading_the_same_file_twice_duplicates_nothing(tmp_path: Path):
     assert all(f.status == "loaded" for f in first.files)
     assert all(f.status == "skipped" for f in second.files)
     con = agentaudit.connect(db, read_only=True)
-    counts = one(con, "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM files), "
-                      "(SELECT sum(event_count) FROM identities), (SELECT count(*) FROM roster)")
+    counts = one(
+        con,
+        "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM files), "
+        "(SELECT sum(event_count) FROM identities), (SELECT count(*) FROM roster)",
+    )
     assert counts == (first.rows_loaded - 3 - 3 - 2 - 3 - 3, 10, counts[0], 3)
 
 
@@ -194,18 +204,21 @@ def test_a_crash_mid_load_leaves_the_database_as_it_was(tmp_path: Path, monkeypa
 
 def test_cli_summary_and_exit_codes(tmp_path: Path):
     runner = CliRunner()
-    ok = runner.invoke(main, ["ingest", str(FIXTURES), "--db", str(tmp_path / "a.duckdb"),
-                              "--quiet"])
+    ok = runner.invoke(
+        main, ["ingest", str(FIXTURES), "--db", str(tmp_path / "a.duckdb"), "--quiet"]
+    )
     assert ok.exit_code == 0, ok.output
     assert "okta_system_log" in ok.output and "total" in ok.output
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "x.txt").write_text("nothing to see\n")
-    bad = runner.invoke(main, ["ingest", str(tmp_path / "junk"), "--db",
-                               str(tmp_path / "b.duckdb"), "--quiet"])
+    bad = runner.invoke(
+        main, ["ingest", str(tmp_path / "junk"), "--db", str(tmp_path / "b.duckdb"), "--quiet"]
+    )
     assert bad.exit_code == 1
     assert "refused" in bad.output
-    unwritable = runner.invoke(main, ["ingest", str(FIXTURES), "--db",
-                                      str(tmp_path / "nope" / "deeper" / "c.duckdb")])
+    unwritable = runner.invoke(
+        main, ["ingest", str(FIXTURES), "--db", str(tmp_path / "nope" / "deeper" / "c.duckdb")]
+    )
     assert unwritable.exit_code == 2
     assert "cannot open database" in unwritable.output
 

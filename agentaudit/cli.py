@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -15,6 +16,7 @@ from rich.text import Text
 from agentaudit import __version__
 from agentaudit.errors import AgentAuditError
 from agentaudit.ingest import FileResult, IngestResult, ingest, iter_files
+from agentaudit.synth import PROFILES, config_for, generate
 
 console = Console(width=max(Console().width, 140))
 err_console = Console(stderr=True)
@@ -126,7 +128,86 @@ def print_ingest_summary(result: IngestResult) -> None:
         console.print(Text("rejected records, with reasons: SELECT * FROM rejects"))
 
 
-DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo"
+DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo" / "exports"
+
+
+@main.command("synth")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--profile",
+    type=click.Choice(list(PROFILES)),
+    default=None,
+    help="Governance preset that lands at maturity level 1..5.",
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--humans", type=int, default=None, help="Employees in the HR roster.")
+@click.option("--nhi-per-human", type=float, default=None, help="NHIs per employee.")
+@click.option("--events", type=int, default=None, help="Events in the window, about.")
+@click.option("--days", type=int, default=None, help="Length of the window in days.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any other generator parameter (repeatable), e.g. --set anomalies=10.",
+)
+@click.option("--no-gzip", is_flag=True, help="Write the NDJSON logs uncompressed.")
+def synth_cmd(
+    out: Path,
+    profile: str | None,
+    seed: int,
+    humans: int | None,
+    nhi_per_human: float | None,
+    events: int | None,
+    days: int | None,
+    sets: tuple[str, ...],
+    no_gzip: bool,
+) -> None:
+    """Generate a synthetic enterprise's exports (OUT/exports) and its ground truth."""
+    overrides: dict[str, object] = {"seed": seed}
+    for name, value in (
+        ("humans", humans),
+        ("nhi_per_human", nhi_per_human),
+        ("events", events),
+        ("days", days),
+    ):
+        if value is not None:
+            overrides[name] = value
+    if no_gzip:
+        overrides["gzip"] = False
+    for item in sets:
+        name, _, value = item.partition("=")
+        overrides[name.strip()] = _parse_value(value)
+    try:
+        config = config_for(profile, **overrides)
+    except (ValueError, TypeError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} / ~{task.total:,.0f} events"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("generating", total=config.events)
+
+        def on_file(name: str, n: int) -> None:
+            progress.update(task, description=f"wrote {name}", advance=n)
+
+        result = generate(out, config, progress=on_file)
+    truth = result.truth
+    console.print(
+        f"wrote {len(result.files)} files, {result.total_events:,} events to {out}: "
+        f"{truth['nhis']['active']} NHIs, {truth['humans']['roster_active']} active employees, "
+        f"intended level {truth['maturity']['intended_level']} "
+        f"(first failing: {truth['maturity']['first_failing_criterion']})"
+    )
+
+
+def _parse_value(text: str) -> object:
+    """A --set value as YAML reads it (numbers, booleans, strings)."""
+    return yaml.safe_load(text)
 
 
 @main.command("demo")

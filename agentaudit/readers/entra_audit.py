@@ -78,12 +78,13 @@ WHERE t->>'type' IN ('ServicePrincipal', 'Application') AND aa_none(t->>'id') IS
 """
 
 # "Add/Remove service principal credentials" and certificate/secret updates name the key.
-_KEY_DESC = """coalesce((SELECT any_value(mp->>'newValue') FROM
-                   (SELECT unnest(json_extract(t, '$.modifiedProperties[*]')) AS mp)
-                   WHERE mp->>'displayName' = 'KeyDescription'),
-                  (SELECT any_value(mp->>'oldValue') FROM
-                   (SELECT unnest(json_extract(t, '$.modifiedProperties[*]')) AS mp)
-                   WHERE mp->>'displayName' = 'KeyDescription'))"""
+# The key's description: the new value when a key is added, the old one when removed.
+_KEY_DESC = """(SELECT coalesce(
+                    any_value(mp->>'newValue') FILTER (WHERE contains(mp->>'newValue', 'KeyId')),
+                    any_value(mp->>'oldValue') FILTER (WHERE contains(mp->>'oldValue', 'KeyId')),
+                    any_value(coalesce(nullif(mp->>'newValue', '[]'), mp->>'oldValue')))
+                FROM (SELECT unnest(json_extract(t, '$.modifiedProperties[*]')) AS mp)
+                WHERE mp->>'displayName' = 'KeyDescription')"""
 CREDENTIALS = f"""
 INSERT INTO _extra_credentials
 WITH c AS (

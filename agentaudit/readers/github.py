@@ -61,7 +61,8 @@ SELECT rec_no,
          WHEN lower(access) LIKE '%deploy%' THEN 'deploy_key'
          WHEN access IS NOT NULL THEN lower(replace(access, ' ', '_')) END AS credential_type,
     app_id, app_name, user_agent, ip AS source_ip,
-    CASE WHEN access IS NOT NULL THEN false END AS is_interactive,
+    CASE WHEN access IS NOT NULL THEN false
+         WHEN user_agent LIKE 'Mozilla/%' THEN true END AS is_interactive,
     coalesce(repo, user, team, org) AS target_id,
     coalesce(repo, user, team, org) AS target_name,
     CASE WHEN repo IS NOT NULL THEN 'repository' WHEN user IS NOT NULL THEN 'user'

@@ -1,0 +1,305 @@
+"""Write generated events in each vendor's export format with DuckDB's JSON writer.
+
+Each writer is one SELECT that builds the vendor record as nested structs from three tables:
+`ev` (the events of one file), `acc` (accounts) and `cred` (credentials); DuckDB writes one
+JSON object per line (or, for CloudTrail, one `{"Records": [...]}` document).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+def _hashed(seed: int, source: str) -> str:
+    """SQL for a deterministic hex hash of the run's seed, the source and the event's position."""
+    return f"md5('{seed}/{source}/' || ev.seq)"
+
+
+def _uuid(hashed: str) -> str:
+    """SQL formatting a hex hash as a version-4-shaped UUID."""
+    return (
+        f"(substr({hashed}, 1, 8) || '-' || substr({hashed}, 9, 4) || '-4' || "
+        f"substr({hashed}, 14, 3) || '-a' || substr({hashed}, 18, 3) || '-' || "
+        f"substr({hashed}, 21, 12))"
+    )
+
+
+OKTA = """
+SELECT
+  {uuid} AS uuid,
+  strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS published,
+  ev.action AS eventType,
+  '0' AS version,
+  CASE WHEN ev.ok THEN 'INFO' ELSE 'WARN' END AS severity,
+  CASE ev.action WHEN 'user.session.start' THEN 'User login to Okta'
+       WHEN 'user.authentication.sso' THEN 'User single sign on to app'
+       WHEN 'app.oauth2.as.token.grant.access_token' THEN 'OAuth2 access token is granted'
+       WHEN 'app.oauth2.as.token.grant.refresh_token' THEN 'OAuth2 refresh token is granted'
+       WHEN 'system.api_token.create' THEN 'Create API token'
+       WHEN 'system.api_token.revoke' THEN 'Revoke API token'
+       ELSE 'Okta directory change' END AS displayMessage,
+  {{'id': a.native_id,
+    'type': CASE WHEN a.kind IN ('okta_client', 'okta_auto') THEN 'PublicClientApp'
+                 ELSE 'User' END,
+    'alternateId': CASE WHEN a.kind IN ('okta_client', 'okta_auto') THEN a.native_id
+                        ELSE a.name END,
+    'displayName': a.display, 'detailEntry': NULL::VARCHAR}} AS actor,
+  {{'userAgent': {{'rawUserAgent': ev.ua,
+                  'os': CASE WHEN ev.interactive = 1 THEN 'Windows 10' ELSE 'Unknown' END,
+                  'browser': CASE WHEN ev.interactive = 1 THEN 'CHROME' ELSE 'UNKNOWN' END}},
+    'zone': 'null', 'device': CASE WHEN ev.interactive = 1 THEN 'Computer' ELSE 'Unknown' END,
+    'id': CASE WHEN a.kind IN ('okta_client', 'okta_auto') THEN a.native_id END,
+    'ipAddress': ev.ip}} AS client,
+  {{'externalSessionId': CASE WHEN ev.interactive = 1 THEN 'idx' || substr({hash}, 1, 20) END}}
+    AS authenticationContext,
+  {{'result': CASE WHEN ev.ok THEN 'SUCCESS' ELSE 'FAILURE' END,
+    'reason': CASE WHEN ev.ok THEN NULL ELSE 'INVALID_CREDENTIALS' END}} AS outcome,
+  CASE
+    WHEN ev.target >= 0 THEN [{{'id': c.id, 'type': 'Token', 'alternateId': 'unknown',
+                                'displayName': t.display || '-token'}}]
+    WHEN a.kind IN ('okta_client', 'okta_auto')
+      THEN [{{'id': 'aus1default', 'type': 'AuthorizationServer', 'alternateId': 'default',
+             'displayName': 'default'}},
+            {{'id': a.native_id, 'type': 'AppInstance', 'alternateId': a.display,
+             'displayName': a.display}}]
+    WHEN a.kind = 'okta_svc'
+      THEN [{{'id': '00u' || substr({hash}, 1, 17), 'type': 'User',
+             'alternateId': 'user' || (ev.seq % 997) || '@{domain}',
+             'displayName': 'Directory User'}}]
+    ELSE [{{'id': '0oa1salesforce', 'type': 'AppInstance', 'alternateId': 'Salesforce',
+           'displayName': 'Salesforce'}}]
+  END AS target,
+  {{'type': 'WEB', 'id': 'Z' || substr({hash}, 1, 26),
+    'detail': {{'requestApiTokenId': CASE WHEN c.type = 'api_token' AND ev.target < 0
+                                          THEN c.id END}}}} AS transaction,
+  {{'debugData': {{'requestUri': CASE WHEN a.kind IN ('okta_client', 'okta_auto')
+                                     THEN '/oauth2/default/v1/token'
+                                     WHEN a.kind = 'okta_svc' THEN '/api/v1/users'
+                                     ELSE '/idp/idx/identify' END}}}} AS debugContext
+FROM ev JOIN acc a ON a.idx = ev.acct
+LEFT JOIN cred c ON c.idx = ev.cred
+LEFT JOIN acc t ON t.idx = ev.target
+ORDER BY ev.ts, ev.seq
+"""
+
+ENTRA_SIGNIN = """
+SELECT
+  strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS time,
+  '/tenants/{tenant}/providers/Microsoft.aadiam' AS resourceId,
+  'Sign-in activity' AS operationName, '1.0' AS operationVersion,
+  CASE a.kind WHEN 'entra_user' THEN 'SignInLogs' WHEN 'entra_mi' THEN 'ManagedIdentitySignInLogs'
+       ELSE 'ServicePrincipalSignInLogs' END AS category,
+  '{tenant}' AS tenantId,
+  CASE WHEN ev.ok THEN '0' ELSE '7000215' END AS resultType,
+  'None' AS resultSignature, 0 AS durationMs, ev.ip AS callerIpAddress,
+  {uuid} AS correlationId, a.display AS identity, 4 AS Level,
+  {{'id': {uuid},
+    'createdDateTime': strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%fZ'),
+    'userDisplayName': CASE WHEN a.kind = 'entra_user' THEN a.display END,
+    'userPrincipalName': CASE WHEN a.kind = 'entra_user' THEN a.name END,
+    'userId': CASE WHEN a.kind = 'entra_user' THEN a.native_id END,
+    'appId': coalesce(a.app_id, '4765445b-32c6-49b0-83e6-1d93765276ca'),
+    'appDisplayName': CASE WHEN a.kind = 'entra_user' THEN 'Microsoft Teams' ELSE a.display END,
+    'ipAddress': ev.ip,
+    'userAgent': nullif(ev.ua, ''),
+    'isInteractive': a.kind = 'entra_user',
+    'status': {{'errorCode': CASE WHEN ev.ok THEN 0 ELSE 7000215 END,
+               'failureReason': CASE WHEN ev.ok THEN NULL
+                                     ELSE 'Invalid client secret provided.' END}},
+    'resourceDisplayName': CASE WHEN ev.acct % 3 = 0 THEN 'Azure Key Vault'
+                                ELSE 'Microsoft Graph' END,
+    'resourceId': '00000003-0000-0000-c000-000000000000',
+    'servicePrincipalId': CASE WHEN a.kind <> 'entra_user' THEN a.native_id END,
+    'servicePrincipalName': CASE WHEN a.kind <> 'entra_user' THEN a.display END,
+    'servicePrincipalCredentialKeyId': CASE WHEN c.type = 'client_secret' THEN c.id END,
+    'clientCredentialType': CASE a.kind WHEN 'entra_sp' THEN 'clientSecret'
+                                 WHEN 'entra_mi' THEN 'managedIdentity' ELSE 'none' END,
+    'managedIdentityType': CASE WHEN a.kind = 'entra_mi' THEN 'systemAssigned' ELSE 'none' END
+  }} AS properties
+FROM ev JOIN acc a ON a.idx = ev.acct
+LEFT JOIN cred c ON c.idx = ev.cred
+ORDER BY ev.ts, ev.seq
+"""
+
+ENTRA_AUDIT = """
+SELECT
+  strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS time,
+  '/tenants/{tenant}/providers/Microsoft.aadiam' AS resourceId,
+  ev.action AS operationName, '1.0' AS operationVersion, 'AuditLogs' AS category,
+  '{tenant}' AS tenantId, 'None' AS resultSignature, 0 AS durationMs,
+  ev.ip AS callerIpAddress, {uuid} AS correlationId, 4 AS Level,
+  {{'id': 'Directory_' || {uuid},
+    'category': CASE WHEN ev.target >= 0 THEN 'ApplicationManagement'
+                     ELSE 'UserManagement' END,
+    'correlationId': {uuid}, 'result': 'success', 'resultReason': '',
+    'activityDisplayName': ev.action,
+    'activityDateTime': strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%fZ'),
+    'loggedByService': CASE WHEN ev.target >= 0 THEN 'Core Directory'
+                            ELSE 'Microsoft Entra Connect' END,
+    'operationType': CASE WHEN ev.action LIKE 'Add%' THEN 'Add' ELSE 'Update' END,
+    'initiatedBy': {{
+       'user': CASE WHEN a.kind = 'entra_user'
+                    THEN {{'id': a.native_id, 'displayName': a.display,
+                          'userPrincipalName': a.name, 'ipAddress': ev.ip}} END,
+       'app': CASE WHEN a.kind <> 'entra_user'
+                   THEN {{'appId': a.app_id, 'displayName': a.display,
+                         'servicePrincipalId': a.native_id,
+                         'servicePrincipalName': a.display}} END}},
+    'targetResources': CASE
+       WHEN ev.target >= 0 THEN [{{
+         'id': t.native_id, 'displayName': t.display, 'type': 'ServicePrincipal',
+         'userPrincipalName': NULL::VARCHAR,
+         'modifiedProperties': [{{
+            'displayName': 'KeyDescription',
+            'oldValue': CASE WHEN ev.action LIKE 'Remove%'
+                             THEN '[KeyIdentifier=' || c.id
+                                  || ',KeyType=Password,KeyUsage=Verify,DisplayName='
+                                  || t.display || '-secret]' ELSE '[]' END,
+            'newValue': CASE WHEN ev.action LIKE 'Add%'
+                             THEN '[KeyIdentifier=' || c.id
+                                  || ',KeyType=Password,KeyUsage=Verify,DisplayName='
+                                  || t.display || '-secret]' ELSE '[]' END}}]}}]
+       ELSE [{{'id': u.native_id, 'displayName': u.display, 'type': 'User',
+               'userPrincipalName': u.name,
+               'modifiedProperties': [{{'displayName': 'Department', 'oldValue': '[]',
+                                       'newValue': '[]'}}]}}]
+       END}} AS properties
+FROM ev JOIN acc a ON a.idx = ev.acct
+LEFT JOIN cred c ON c.idx = ev.cred
+LEFT JOIN acc t ON t.idx = ev.target
+LEFT JOIN (SELECT row_number() OVER (ORDER BY idx) - 1 AS k, * FROM acc
+           WHERE kind = 'entra_user') u ON u.k = ev.seq % {n_entra_users}
+ORDER BY ev.ts, ev.seq
+"""
+
+_SOURCE = """CASE
+     WHEN ev.action IN ('GetObject', 'PutObject', 'ListBuckets') THEN 's3.amazonaws.com'
+     WHEN ev.action = 'SendMessage' THEN 'sqs.amazonaws.com'
+     WHEN ev.action = 'GetSecretValue' THEN 'secretsmanager.amazonaws.com'
+     WHEN ev.action = 'DescribeInstances' THEN 'ec2.amazonaws.com'
+     WHEN ev.action = 'ConsoleLogin' THEN 'signin.amazonaws.com'
+     WHEN ev.action = 'GetCallerIdentity' THEN 'sts.amazonaws.com'
+     WHEN ev.action = 'Decrypt' THEN 'kms.amazonaws.com'
+     WHEN ev.action = 'InvokeModel' THEN 'bedrock.amazonaws.com'
+     WHEN ev.action = 'Retrieve' THEN 'bedrock-agent-runtime.amazonaws.com'
+     ELSE 'iam.amazonaws.com' END"""
+
+CLOUDTRAIL_RECORD = """
+SELECT ev.ts, ev.seq, {{
+  'eventVersion': '1.09',
+  'userIdentity': CASE
+     WHEN a.kind IN ('aws_role', 'aws_auto') THEN {{
+       'type': 'AssumedRole',
+       'principalId': 'AROA' || upper(substr(md5(a.native_id), 1, 17)) || ':' || sess,
+       'arn': 'arn:aws:sts::{account}:assumed-role/' || a.name || '/' || sess,
+       'accountId': '{account}',
+       'accessKeyId': 'ASIA' || upper(substr(md5(a.native_id || sess), 1, 16)),
+       'userName': NULL::VARCHAR,
+       'sessionContext': {{
+         'sessionIssuer': {{'type': 'Role',
+                           'principalId': 'AROA' || upper(substr(md5(a.native_id), 1, 17)),
+                           'arn': a.native_id, 'accountId': '{account}', 'userName': a.name}},
+         'attributes': {{'creationDate': strftime(date_trunc('hour', ev.ts),
+                                                 '%Y-%m-%dT%H:%M:%SZ'),
+                        'mfaAuthenticated': 'false'}}}}}}
+     ELSE {{
+       'type': 'IAMUser',
+       'principalId': 'AIDA' || upper(substr(md5(a.native_id), 1, 17)),
+       'arn': a.native_id, 'accountId': '{account}',
+       'accessKeyId': CASE WHEN c.type = 'access_key' AND ev.target < 0 THEN c.id
+                           WHEN ev.target >= 0 AND a.kind = 'aws_human'
+                           THEN 'ASIA' || upper(substr(md5(a.native_id || 'console'), 1, 16))
+                           END,
+       'userName': a.name, 'sessionContext': NULL}}
+     END,
+  'eventTime': strftime(ev.ts, '%Y-%m-%dT%H:%M:%SZ'),
+  'eventSource': {source},
+  'eventName': ev.action,
+  'awsRegion': 'eu-west-1',
+  'sourceIPAddress': ev.ip,
+  'userAgent': ev.ua,
+  'errorCode': CASE WHEN NOT ev.ok THEN 'AccessDenied' END,
+  'errorMessage': CASE WHEN NOT ev.ok THEN 'User is not authorized to perform this action'
+                  END,
+  'requestParameters': CASE
+     WHEN ev.action = 'CreateAccessKey' THEN {{'userName': t.name, 'accessKeyId': NULL::VARCHAR}}
+     WHEN ev.action = 'DeleteAccessKey' THEN {{'userName': t.name, 'accessKeyId': c.id}}
+     END,
+  'responseElements': CASE
+     WHEN ev.action = 'CreateAccessKey' THEN {{'accessKey': {{
+          'accessKeyId': c.id, 'createDate': strftime(ev.ts, '%b %-d, %Y %-I:%M:%S %p'),
+          'status': 'Active', 'userName': t.name}}}}
+     WHEN ev.action = 'ConsoleLogin' THEN {{'accessKey': NULL}}
+     END,
+  'additionalEventData': CASE WHEN ev.action = 'ConsoleLogin'
+                              THEN {{'MFAUsed': CASE WHEN a.kind = 'aws_human' THEN 'Yes'
+                                                     ELSE 'No' END}} END,
+  'requestID': {uuid},
+  'eventID': {uuid},
+  'readOnly': ev.action IN ('GetObject', 'ListBuckets', 'DescribeInstances',
+                            'GetCallerIdentity', 'GetSecretValue', 'Decrypt'),
+  'eventType': CASE WHEN ev.action = 'ConsoleLogin' THEN 'AwsConsoleSignIn'
+                    ELSE 'AwsApiCall' END,
+  'managementEvent': ev.action NOT IN ('GetObject', 'PutObject', 'InvokeModel', 'Decrypt'),
+  'recipientAccountId': '{account}',
+  'eventCategory': CASE WHEN ev.action IN ('GetObject', 'PutObject', 'InvokeModel')
+                        THEN 'Data' ELSE 'Management' END,
+  'sessionCredentialFromConsole': CASE WHEN ev.interactive = 1 AND ev.action <> 'ConsoleLogin'
+                                       THEN 'true' END
+}} AS rec
+FROM (SELECT *, 'session-' || strftime(ts, '%Y%m%d') AS sess FROM ev) ev
+JOIN acc a ON a.idx = ev.acct
+LEFT JOIN cred c ON c.idx = ev.cred
+LEFT JOIN acc t ON t.idx = ev.target
+"""
+
+GITHUB = """
+SELECT
+  epoch_ms(ev.ts) AS "@timestamp",
+  substr({hash}, 1, 22) AS _document_id,
+  ev.action AS action,
+  a.native_id AS actor,
+  (hash(a.native_id) % 90000000)::BIGINT AS actor_id,
+  a.kind = 'github_bot' AS actor_is_bot,
+  ev.ip AS actor_ip,
+  ev.ua AS user_agent,
+  '{org}' AS org,
+  '{org}/' || CASE ev.acct % 5 WHEN 0 THEN 'payments' WHEN 1 THEN 'platform'
+                  WHEN 2 THEN 'data-pipelines' WHEN 3 THEN 'web' ELSE 'agents' END AS repo,
+  CASE WHEN ev.interactive = 1 THEN NULL
+       WHEN c.type = 'github_app_token' THEN 'GitHub App server-to-server token'
+       WHEN c.type = 'personal_access_token' THEN 'Fine-grained personal access token'
+       END AS programmatic_access_type,
+  CASE WHEN ev.interactive = 1 THEN NULL ELSE c.id::BIGINT END AS token_id,
+  CASE WHEN ev.action LIKE '%create%' THEN 'create' WHEN ev.action LIKE 'git.%' THEN 'access'
+       ELSE 'modify' END AS operation_type,
+  epoch_ms(ev.ts) AS created_at,
+  'example' AS business
+FROM ev JOIN acc a ON a.idx = ev.acct
+LEFT JOIN cred c ON c.idx = ev.cred
+ORDER BY ev.ts, ev.seq
+"""
+
+
+def write_ndjson(
+    con: duckdb.DuckDBPyConnection, template: str, out: Path, gzip: bool, **params: object
+) -> None:
+    """Write one NDJSON file (optionally gzip) from a vendor template over `ev`, `acc`, `cred`."""
+    seed, source = params.pop("seed"), params.pop("source")
+    hashed = _hashed(int(seed), str(source))  # type: ignore[arg-type]
+    sql = template.format(uuid=_uuid(hashed), hash=hashed, **params)
+    comp = "gzip" if gzip else "none"
+    con.execute(f"COPY ({sql}) TO '{out}' (FORMAT json, COMPRESSION {comp})")
+
+
+def write_cloudtrail(con: duckdb.DuckDBPyConnection, out: Path, **params: object) -> None:
+    """Write one CloudTrail log file: `{"Records": [...]}`, gzip-compressed."""
+    seed = params.pop("seed")
+    hashed = _hashed(int(seed), "cloudtrail")  # type: ignore[arg-type]
+    rec = CLOUDTRAIL_RECORD.format(uuid=_uuid(hashed), hash=hashed, source=_SOURCE, **params)
+    con.execute(
+        f"""COPY (SELECT list(rec ORDER BY ts, seq) AS Records FROM ({rec}))
+            TO '{out}' (FORMAT json, COMPRESSION gzip)"""
+    )

@@ -1,0 +1,195 @@
+"""The ground truth of a generated enterprise: what a correct assessment must find.
+
+Every list is computed from the population and from what was actually written (the tracker
+of the generated events), so it describes the files, not the generator's intentions. The keys
+are documented in docs/truth.md.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from agentaudit.synth.config import PROFILES
+from agentaudit.synth.population import Population
+
+if TYPE_CHECKING:
+    from agentaudit.synth import _Tracker
+
+ELEVATED = {"okta.*", "Directory.ReadWrite.All", "AdministratorAccess", "admin:org"}
+ROTATABLE = {"access_key", "client_secret", "api_token", "personal_access_token", "certificate"}
+SOURCE_FORMATS = {
+    "okta": "okta_system_log",
+    "entra_signin": "entra_signin",
+    "entra_audit": "entra_audit",
+    "cloudtrail": "cloudtrail",
+    "github": "github_audit",
+}
+
+
+def _iso(dt) -> str | None:
+    return None if dt is None else dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict:
+    cfg = pop.config
+    end = pop.end
+    stale_before = end - timedelta(days=90)
+    active_people = {p.email for p in pop.people if p.status == "active"}
+    nhis = [a for a in pop.accounts if not a.is_human]
+    active = [a for a in nhis if a.decommissioned_at is None]
+
+    def last_activity(a):
+        seen = tracker.when(int(tracker.last_seen[a.idx]))
+        report = a.extra.get("last_used")
+        return max([t for t in (seen, report) if t is not None], default=None)
+
+    dormant = sorted(
+        a.key for a in active if (last_activity(a) or end - timedelta(days=10_000)) < stale_before
+    )
+    shadow = sorted(a.key for a in nhis if not a.in_inventory)
+    orphaned = sorted(
+        (
+            {
+                "identity_key": a.key,
+                "owner": a.owner,
+                "why": "missing" if not a.owner else "not an active employee",
+            }
+            for a in nhis
+            if a.in_inventory and a.owner not in active_people
+        ),
+        key=lambda d: d["identity_key"],
+    )
+    live = [
+        ci
+        for ci, c in enumerate(pop.creds)
+        if (c.revoked_at is None or c.revoked_at > end)
+        and pop.accounts[c.account].decommissioned_at is None
+    ]
+    dated = [
+        ci
+        for ci in live
+        if pop.creds[ci].type in ROTATABLE and pop.creds[ci].created_at is not None
+    ]
+    undated = [
+        ci for ci in live if pop.creds[ci].type in ROTATABLE and pop.creds[ci].created_at is None
+    ]
+    stale = [ci for ci in dated if pop.creds[ci].created_at < stale_before]
+    shared = [
+        {
+            "credential_key": pop.creds[ci].key,
+            "identity_key": pop.accounts[pop.creds[ci].account].key,
+            "reasons": sorted(set(reasons)),
+        }
+        for ci, reasons in sorted(pop.shared.items())
+    ]
+    left = {p.email: p.termination_date for p in pop.people if p.termination_date}
+    lifecycle = []
+    for a in nhis:
+        trigger = a.decommissioned_at
+        if trigger is None and a.owner in left:
+            from agentaudit.synth.population import _at  # noqa: PLC0415
+
+            trigger = _at(left[a.owner])
+        if trigger is None or trigger < pop.start or trigger > end or not a.creds:
+            continue
+        at_trigger = [
+            c
+            for c in a.creds
+            if pop.creds[c].revoked_at is None or pop.creds[c].revoked_at >= trigger
+        ]
+        ok = all(
+            pop.creds[c].revoked_at is not None
+            and pop.creds[c].revoked_at <= trigger + timedelta(days=7)
+            for c in at_trigger
+        )
+        lifecycle.append(
+            {"identity_key": a.key, "trigger": _iso(trigger), "revoked_within_7_days": ok}
+        )
+    by_platform: dict[str, int] = {}
+    for a in active:
+        by_platform[a.platform] = by_platform.get(a.platform, 0) + 1
+    n_humans = len(active_people)
+    intended = (
+        5
+        if PROFILES.get(cfg.profile, (None, None))[1] is None
+        else int(PROFILES[cfg.profile][1] and _level_of(PROFILES[cfg.profile][1]))
+    )
+    return {
+        "generator": {"seed": cfg.seed, "profile": cfg.profile, "config": cfg.to_dict()},
+        "window": {"start": _iso(pop.start), "end": _iso(end), "days": cfg.days},
+        "maturity": {
+            "intended_level": intended if cfg.profile in PROFILES else None,
+            "first_failing_criterion": PROFILES[cfg.profile][1]
+            if cfg.profile in PROFILES
+            else None,
+        },
+        "events": {SOURCE_FORMATS[k]: v for k, v in events.items()},
+        "humans": {
+            "roster_total": len(pop.people),
+            "roster_active": n_humans,
+            "identities": sorted(a.key for a in pop.accounts if a.is_human),
+        },
+        "nhis": {
+            "active": len(active),
+            "by_platform": dict(sorted(by_platform.items())),
+            "identities": sorted(a.key for a in nhis),
+            "ai_agents": sorted(a.key for a in nhis if a.ai),
+            "decommissioned": sorted(a.key for a in nhis if a.decommissioned_at is not None),
+        },
+        "nhi_to_human_ratio": round(len(active) / n_humans, 4) if n_humans else None,
+        "shared_credentials": shared,
+        "shadow_agents": shadow,
+        "orphaned_nhis": orphaned,
+        "dormant_nhis": dormant,
+        "privileged_nhis": sorted(a.key for a in nhis if ELEVATED & set(a.privileges)),
+        "credentials": {
+            "stale": sorted(pop.creds[ci].key for ci in stale),
+            "dated": len(dated),
+            "undated": sorted(pop.creds[ci].key for ci in undated),
+        },
+        "anomalies": [
+            {
+                "identity_key": pop.accounts[an.account].key,
+                "kind": an.kind,
+                "date": an.day.isoformat(),
+            }
+            for an in pop.anomalies
+        ],
+        "alerts": [
+            {
+                "alert_id": al.alert_id,
+                "identity_key": pop.accounts[al.account].key if al.account is not None else None,
+                "automated": al.automated,
+                "action": al.action,
+                "detected_at": _iso(al.created_at),
+                "action_at": _iso(al.action_at),
+                "action_by": al.action_by,
+            }
+            for al in pop.alerts
+        ],
+        "revocations": [
+            {
+                "credential_key": pop.creds[ci].key,
+                "identity_key": pop.accounts[pop.creds[ci].account].key,
+                "at": _iso(when),
+                "reason": why,
+            }
+            for ci, when, why in pop.revocations
+        ],
+        "lifecycle": sorted(lifecycle, key=lambda d: d["identity_key"]),
+        "log_gap": None
+        if pop.log_gap is None
+        else {
+            "source_format": "okta_system_log",
+            "start": _iso(pop.log_gap[0]),
+            "end": _iso(pop.log_gap[1]),
+            "hours": cfg.log_gap_hours,
+        },
+        "interactive_nhis": sorted(a.key for a in nhis if tracker.interactive[a.idx]),
+    }
+
+
+def _level_of(first_failing: str) -> int:
+    """The level reached when `first_failing` is the first criterion that fails."""
+    return {"D": 1, "G": 2, "M": 3, "F": 4}[first_failing[0]]

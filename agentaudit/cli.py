@@ -201,7 +201,8 @@ def synth_cmd(
         f"wrote {len(result.files)} files, {result.total_events:,} events to {out}: "
         f"{truth['nhis']['active']} NHIs, {truth['humans']['roster_active']} active employees, "
         f"intended level {truth['maturity']['intended_level']} "
-        f"(first failing: {truth['maturity']['first_failing_criterion']})"
+        f"(first failing: {truth['maturity']['first_failing_criterion']})",
+        soft_wrap=True,
     )
 
 

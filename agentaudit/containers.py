@@ -285,19 +285,27 @@ def _stage_document(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str, str]) -> list[str]:
-    names = ""
-    if rename and sample.header:
-        names = ", names=[" + ", ".join(_sql_str(h) for h in sample.header) + "]"
-    con.execute("DROP TABLE IF EXISTS _csv_rejects")
-    con.execute("DROP TABLE IF EXISTS _csv_scans")
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _csv AS
-        SELECT to_json(t)::VARCHAR AS raw FROM (SELECT trim(COLUMNS(*)) FROM read_csv(
-            {_sql_str(sample.read_path)},
-            header=true, all_varchar=true, auto_detect=true, delim=',', quote='"',
-            store_rejects=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans',
-            compression='{_compression(sample)}', null_padding=false{names})) t"""
-    )
+    # The header was read already: DuckDB's sniffer is not needed (and can refuse a file
+    # whose rows are damaged), so every column is named and typed VARCHAR up front.
+    names = _unique([rename.get(h, h) or f"column{i}" for i, h in enumerate(sample.header or [])])
+    columns = "{" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
+    for strict in ("true", "false"):
+        con.execute("DROP TABLE IF EXISTS _csv_rejects")
+        con.execute("DROP TABLE IF EXISTS _csv_scans")
+        try:
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _csv AS
+                SELECT to_json(t)::VARCHAR AS raw FROM (SELECT trim(COLUMNS(*)) FROM read_csv(
+                    {_sql_str(sample.read_path)}, columns={columns}, header=true,
+                    auto_detect=false, delim=',', quote='"', escape='"', strict_mode={strict},
+                    store_rejects=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans',
+                    compression='{_compression(sample)}', null_padding=false)) t"""
+            )
+            break
+        except duckdb.Error as exc:
+            error = exc
+    else:
+        return _salvage_csv(con, sample, names, error)
     con.execute(
         """INSERT INTO _raw SELECT rowid - m + 1, raw, NULL
            FROM _csv, (SELECT min(rowid) AS m FROM _csv)"""
@@ -312,6 +320,52 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str,
     )
     con.execute("DROP TABLE _csv")
     return []
+
+
+def _salvage_csv(
+    con: duckdb.DuckDBPyConnection, sample: Sample, names: list[str], exc: Exception
+) -> list[str]:
+    """DuckDB's CSV reader refused the file: read it row by row with Python's csv module."""
+    text, _ = _decode_all(sample)
+    rec_nos: list[int] = []
+    raws: list[str] = []
+    problems: list[str | None] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        next(reader)  # the header, already known
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            rec_nos.append(len(rec_nos) + 1)
+            if len(row) != len(names):
+                raws.append(",".join(row)[:MAX_RAW_CHARS])
+                problems.append(
+                    f"CSV line {reader.line_num}: expected {len(names)} columns, found {len(row)}"
+                )
+            else:
+                raws.append(json.dumps(dict(zip(names, (c.strip() for c in row), strict=True))))
+                problems.append(None)
+    except csv.Error as err:
+        rec_nos.append(len(rec_nos) + 1)
+        raws.append("")
+        problems.append(f"CSV line {reader.line_num}: {err}; the rest of the file was not read")
+    if rec_nos:
+        con.register("_salvaged", pa.table({"rec_no": rec_nos, "raw": raws, "problem": problems}))
+        con.execute("INSERT INTO _raw SELECT rec_no, raw, problem FROM _salvaged")
+        con.unregister("_salvaged")
+    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return [f"read row by row after DuckDB reported: {first_line}"]
+
+
+def _unique(names: list[str]) -> list[str]:
+    """Column names made unique (a repeated header gets a numeric suffix)."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        key = n.lower()
+        seen[key] = seen.get(key, 0) + 1
+        out.append(n if seen[key] == 1 else f"{n}_{seen[key]}")
+    return out
 
 
 def _salvage(con: duckdb.DuckDBPyConnection, sample: Sample, exc: Exception) -> list[str]:

@@ -11,6 +11,7 @@ import csv
 import json
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -68,17 +69,19 @@ def generate(
     con.register("acc", _accounts_table(pop))
     con.register("cred", _creds_table(pop))
     tracker = _Tracker(pop)
+    pool = ThreadPoolExecutor(max_workers=1)  # gzip overlaps the next file's query
     for source in ("okta", "entra_signin", "entra_audit", "cloudtrail", "github"):
         result.events[source] = 0
         for day0 in range(0, config.days, CHUNK_DAYS):
             n_days = min(CHUNK_DAYS, config.days - day0)
             ev = _chunk(pop, source, day0, n_days, rng)
             tracker.see(source, ev)
-            path = _write(con, pop, source, day0, ev, exports)
+            path = _write(con, pop, source, day0, ev, exports, pool)
             result.files.append(path)
             result.events[source] += len(ev.ts)
             if progress:
                 progress(path.name, len(ev.ts))
+    pool.shutdown(wait=True)
     result.files += _client_files(pop, tracker, exports)
     result.truth = truth_of(pop, tracker, result.events)
     (out / "truth.json").write_text(
@@ -132,7 +135,13 @@ def _chunk(
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, pop: Population, source: str, day0: int, ev: Events, out: Path
+    con: duckdb.DuckDBPyConnection,
+    pop: Population,
+    source: str,
+    day0: int,
+    ev: Events,
+    out: Path,
+    pool: ThreadPoolExecutor,
 ) -> Path:
     cfg = pop.config
     stamp = (pop.start + timedelta(days=day0)).strftime("%Y%m%d")
@@ -149,7 +158,7 @@ def _write(
             / (f"{cfg.account_id}_CloudTrail_eu-west-1_{stamp}T0000Z_{cfg.seed:04d}.json.gz")
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        formats.write_cloudtrail(con, path, **{k: common[k] for k in ("seed", "account")})
+        formats.write_cloudtrail(con, path, pool, **{k: common[k] for k in ("seed", "account")})
     else:
         template, folder, name = {
             "okta": (formats.OKTA, "okta", "system_log"),

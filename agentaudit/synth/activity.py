@@ -63,13 +63,16 @@ ACTIONS: dict[str, list[tuple[str, float]]] = {
         ("pull_request.create", 0.2),
     ],
     "github_machine": [("git.clone", 0.5), ("git.push", 0.3), ("repo.download_zip", 0.2)],
+    "okta_auto": [("app.oauth2.as.token.grant.access_token", 1.0)],
+    "entra_auto": [("Sign-in activity", 1.0)],
+    "aws_auto": [("GetCallerIdentity", 1.0)],
 }
 
 SOURCES = {
-    "okta": ("okta_user", "okta_client", "okta_svc"),
-    "entra_signin": ("entra_user", "entra_sp", "entra_mi"),
+    "okta": ("okta_user", "okta_client", "okta_svc", "okta_auto"),
+    "entra_signin": ("entra_user", "entra_sp", "entra_mi", "entra_auto"),
     "entra_audit": ("entra_sync",),
-    "cloudtrail": ("aws_human", "aws_user", "aws_role"),
+    "cloudtrail": ("aws_human", "aws_user", "aws_role", "aws_auto"),
     "github": ("github_user", "github_bot", "github_machine"),
 }
 
@@ -326,7 +329,7 @@ def lifecycle_events(pop: Population, source: str, lo: datetime, hi: datetime) -
     rows: list[tuple[int, int, str, int, int]] = []  # ts, target acct, action, cred, actor
     for ci, c in enumerate(pop.creds):
         a = pop.accounts[c.account]
-        if a.platform != platform:
+        if a.platform != platform or c.void:
             continue
         if c.rotates_from is not None and c.created_at and lo <= c.created_at < hi:
             rows.append((_epoch_us(c.created_at), a.idx, "create", ci, admin))

@@ -7,14 +7,11 @@ JSON object per line (or, for CloudTrail, one `{"Records": [...]}` document).
 
 from __future__ import annotations
 
+import zlib
+from concurrent.futures import Executor
 from pathlib import Path
 
 import duckdb
-
-
-def _hashed(seed: int, source: str) -> str:
-    """SQL for a deterministic hex hash of the run's seed, the source and the event's position."""
-    return f"md5('{seed}/{source}/' || ev.seq)"
 
 
 def _uuid(hashed: str) -> str:
@@ -78,7 +75,7 @@ SELECT
                                      THEN '/oauth2/default/v1/token'
                                      WHEN a.kind = 'okta_svc' THEN '/api/v1/users'
                                      ELSE '/idp/idx/identify' END}}}} AS debugContext
-FROM ev JOIN acc a ON a.idx = ev.acct
+FROM evh ev JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
 LEFT JOIN acc t ON t.idx = ev.target
 ORDER BY ev.ts, ev.seq
@@ -118,7 +115,7 @@ SELECT
                                  WHEN 'entra_mi' THEN 'managedIdentity' ELSE 'none' END,
     'managedIdentityType': CASE WHEN a.kind = 'entra_mi' THEN 'systemAssigned' ELSE 'none' END
   }} AS properties
-FROM ev JOIN acc a ON a.idx = ev.acct
+FROM evh ev JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
 ORDER BY ev.ts, ev.seq
 """
@@ -166,7 +163,7 @@ SELECT
                'modifiedProperties': [{{'displayName': 'Department', 'oldValue': '[]',
                                        'newValue': '[]'}}]}}]
        END}} AS properties
-FROM ev JOIN acc a ON a.idx = ev.acct
+FROM evh ev JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
 LEFT JOIN acc t ON t.idx = ev.target
 LEFT JOIN (SELECT row_number() OVER (ORDER BY idx) - 1 AS k, * FROM acc
@@ -249,7 +246,7 @@ SELECT ev.ts, ev.seq, {{
   'sessionCredentialFromConsole': CASE WHEN ev.interactive = 1 AND ev.action <> 'ConsoleLogin'
                                        THEN 'true' END
 }} AS rec
-FROM (SELECT *, 'session-' || strftime(ts, '%Y%m%d') AS sess FROM ev) ev
+FROM (SELECT *, 'session-' || strftime(ts, '%Y%m%d') AS sess FROM evh) ev
 JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
 LEFT JOIN acc t ON t.idx = ev.target
@@ -277,29 +274,67 @@ SELECT
        ELSE 'modify' END AS operation_type,
   epoch_ms(ev.ts) AS created_at,
   'example' AS business
-FROM ev JOIN acc a ON a.idx = ev.acct
+FROM evh ev JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
 ORDER BY ev.ts, ev.seq
 """
 
 
+def _hash_view(con: duckdb.DuckDBPyConnection, seed: int, source: str) -> None:
+    """`evh`: the events with `h`, a deterministic hex hash of seed, source and position."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW evh AS SELECT *, md5('{seed}/{source}/' || seq) AS h FROM ev"
+    )
+
+
 def write_ndjson(
-    con: duckdb.DuckDBPyConnection, template: str, out: Path, gzip: bool, **params: object
+    con: duckdb.DuckDBPyConnection,
+    template: str,
+    out: Path,
+    gzip: bool,
+    pool: Executor | None = None,
+    **params: object,
 ) -> None:
     """Write one NDJSON file (optionally gzip) from a vendor template over `ev`, `acc`, `cred`."""
     seed, source = params.pop("seed"), params.pop("source")
-    hashed = _hashed(int(seed), str(source))  # type: ignore[arg-type]
-    sql = template.format(uuid=_uuid(hashed), hash=hashed, **params)
-    comp = "gzip" if gzip else "none"
-    con.execute(f"COPY ({sql}) TO '{out}' (FORMAT json, COMPRESSION {comp})")
+    _hash_view(con, int(seed), str(source))  # type: ignore[arg-type]
+    sql = template.format(uuid=_uuid("ev.h"), hash="ev.h", **params)
+    _copy(con, sql, out, gzip, pool)
 
 
-def write_cloudtrail(con: duckdb.DuckDBPyConnection, out: Path, **params: object) -> None:
+def write_cloudtrail(
+    con: duckdb.DuckDBPyConnection, out: Path, pool: Executor | None = None, **params: object
+) -> None:
     """Write one CloudTrail log file: `{"Records": [...]}`, gzip-compressed."""
     seed = params.pop("seed")
-    hashed = _hashed(int(seed), "cloudtrail")  # type: ignore[arg-type]
-    rec = CLOUDTRAIL_RECORD.format(uuid=_uuid(hashed), hash=hashed, source=_SOURCE, **params)
-    con.execute(
-        f"""COPY (SELECT list(rec ORDER BY ts, seq) AS Records FROM ({rec}))
-            TO '{out}' (FORMAT json, COMPRESSION gzip)"""
-    )
+    _hash_view(con, int(seed), "cloudtrail")  # type: ignore[arg-type]
+    rec = CLOUDTRAIL_RECORD.format(uuid=_uuid("ev.h"), hash="ev.h", source=_SOURCE, **params)
+    _copy(con, f"SELECT list(rec ORDER BY ts, seq) AS Records FROM ({rec})", out, True, pool)
+
+
+def _copy(
+    con: duckdb.DuckDBPyConnection, sql: str, out: Path, gzip: bool, pool: Executor | None = None
+) -> None:
+    """Write a query as NDJSON; gzip it with a fast level (DuckDB's own gzip is the slow part),
+    on `pool` when given so that compression overlaps the next query."""
+    if not gzip:
+        con.execute(f"COPY ({sql}) TO '{out}' (FORMAT json)")
+        return
+    plain = out.with_name(out.name + ".part")
+    con.execute(f"COPY ({sql}) TO '{plain}' (FORMAT json)")
+    if pool is None:
+        gzip_file(plain, out)
+    else:
+        pool.submit(gzip_file, plain, out)
+
+
+def gzip_file(plain: Path, out: Path) -> None:
+    """Compress `plain` into `out` and delete it; deterministic (no time or name in the header)."""
+    try:
+        z = zlib.compressobj(1, zlib.DEFLATED, 31)
+        with open(plain, "rb") as src, open(out, "wb") as dst:
+            while chunk := src.read(1 << 22):
+                dst.write(z.compress(chunk))
+            dst.write(z.flush())
+    finally:
+        plain.unlink(missing_ok=True)

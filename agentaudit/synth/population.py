@@ -152,6 +152,7 @@ class Credential:
     created_at: datetime | None = None  # None: no export dates it
     revoked_at: datetime | None = None
     rotates_from: int | None = None  # index of the credential this one replaced
+    void: bool = False  # a rotation cancelled because the NHI stopped before it
 
 
 @dataclass
@@ -466,7 +467,7 @@ def _nhis(pop: Population, rng: np.random.Generator, ids: Ids) -> None:
             name="nhi-auto-revoke",
             display="nhi-auto-revoke",
             inventory_kind="service_account",
-            profile="none",
+            profile="cron",
             ip="10.9.0.5",
             ua="nhi-auto-revoke/1.4 python-requests/2.32.3",
         )
@@ -681,9 +682,6 @@ def _plant_shared(pop: Population, rng: np.random.Generator) -> None:
         pop, ("aws_user", "okta_svc", "github_machine"), taken, rng, cfg.shared_human_use
     ):
         a.human_use = True
-        for cred in a.creds:
-            if pop.creds[cred].revoked_at is None:
-                pop.shared.setdefault(cred, []).append("human_and_workload")
     # one key used from several distinct workloads (user-agent families and networks)
     for a in _candidates(pop, ("aws_user", "entra_sp"), taken, rng, cfg.shared_workloads):
         plat_uas = WORKLOAD_UAS[a.platform]
@@ -694,9 +692,6 @@ def _plant_shared(pop: Population, rng: np.random.Generator) -> None:
             )
             for k in range(3)
         ]
-        for cred in a.creds:
-            if pop.creds[cred].revoked_at is None:
-                pop.shared.setdefault(cred, []).append("multiple_workloads")
 
 
 def _plant_dormant_and_lifecycle(pop: Population, rng: np.random.Generator) -> None:
@@ -726,13 +721,8 @@ def _plant_dormant_and_lifecycle(pop: Population, rng: np.random.Generator) -> N
     for a in _candidates(pop, REVOCABLE, taken, rng, cfg.decommissioned, in_inventory=True):
         when = pop.start + timedelta(days=float(rng.uniform(20, cfg.days - 20)))
         a.decommissioned_at = when
-        a.active_to = when
-        if cfg.lifecycle_revoked:
-            for cred in a.creds:
-                if pop.creds[cred].revoked_at is None:
-                    _revoke(
-                        pop, cred, when + timedelta(days=float(rng.uniform(0.1, 5))), "lifecycle"
-                    )
+        revoke = when + timedelta(days=float(rng.uniform(0.1, 5)))
+        _retire(pop, a, when, revoke if cfg.lifecycle_revoked else None, "lifecycle")
     # owners who left inside the window: their NHIs' credentials revoked (or not)
     left = {
         p.email: _at(p.termination_date)
@@ -744,10 +734,34 @@ def _plant_dormant_and_lifecycle(pop: Population, rng: np.random.Generator) -> N
             taken.add(a.idx)
             if cfg.lifecycle_revoked:
                 when = left[a.owner] + timedelta(days=float(rng.uniform(0.1, 5)))
-                a.active_to = when
-                for cred in a.creds:
-                    if pop.creds[cred].revoked_at is None:
-                        _revoke(pop, cred, when, "lifecycle")
+                _retire(pop, a, when, when, "lifecycle")
+
+
+def _retire(
+    pop: Population, a: Account, when: datetime, revoke_at: datetime | None, why: str
+) -> None:
+    """Stop an NHI's activity at `when`; revoke its live credentials at `revoke_at` (if any).
+
+    A key rotation planned after `when` never happens: the key it would have replaced stays.
+    """
+    a.active_to = when
+    for ci in list(a.creds):
+        c = pop.creds[ci]
+        if c.rotates_from is None or c.created_at is None or c.created_at <= when:
+            continue
+        old = c.rotates_from
+        c.void = True
+        a.creds.remove(ci)
+        pop.creds[old].revoked_at = None
+        pop.revocations = [r for r in pop.revocations if r[0] != old]
+        if ci in pop.shared:
+            pop.shared[old] = pop.shared.pop(ci)
+        for creds in pop.inventory_extra_creds.values():
+            creds[:] = [old if x == ci else x for x in creds]
+    if revoke_at is not None:
+        for ci in a.creds:
+            if pop.creds[ci].revoked_at is None:
+                _revoke(pop, ci, revoke_at, why)
 
 
 def _revoke(pop: Population, cred: int, when: datetime, why: str) -> None:
@@ -807,10 +821,7 @@ def _plant_anomalies(pop: Population, rng: np.random.Generator) -> None:
                     anomaly=len(pop.anomalies) - 1,
                 )
             )
-            a.active_to = acted
-            for cred in a.creds:
-                if pop.creds[cred].revoked_at is None:
-                    _revoke(pop, cred, acted, "alert")
+            _retire(pop, a, acted, acted, "alert")
     # alerts about people, present in every profile
     humans = [p for p in pop.people if p.status == "active"]
     for j in range(3):
@@ -849,7 +860,9 @@ def _rates(pop: Population, rng: np.random.Generator) -> None:
         a.rate = max(0.3, a.rate * h_scale)
     for a in nhis:
         floor = 6.0 if a.profile == "cron" else 1.0
-        a.rate = 0.0 if a.profile == "none" else max(floor, a.rate * n_scale)
+        a.rate = max(floor, a.rate * n_scale)
+        if a.kind == "entra_sync":  # directory sync runs every half hour
+            a.rate = max(a.rate, 48.0)
     for a in pop.accounts:
         a.active_from = a.active_from or pop.start
         a.active_to = a.active_to or pop.end

@@ -63,7 +63,8 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
     live = [
         ci
         for ci, c in enumerate(pop.creds)
-        if (c.revoked_at is None or c.revoked_at > end)
+        if not c.void
+        and (c.revoked_at is None or c.revoked_at > end)
         and pop.accounts[c.account].decommissioned_at is None
     ]
     dated = [
@@ -75,13 +76,24 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
         ci for ci in live if pop.creds[ci].type in ROTATABLE and pop.creds[ci].created_at is None
     ]
     stale = [ci for ci in dated if pop.creds[ci].created_at < stale_before]
+    reasons: dict[int, set[str]] = {ci: set(r) for ci, r in pop.shared.items()}
+    for a in nhis:  # every key these accounts' workloads used is shared
+        why = {
+            "human_and_workload" if a.human_use and tracker.interactive[a.idx] else "",
+            "multiple_workloads" if a.workloads else "",
+        } - {""}
+        replaced = [pop.creds[c].rotates_from for c in a.creds]
+        for ci in a.creds + [c for c in replaced if c is not None]:
+            if why and tracker.cred_last_used[ci] >= 0:
+                reasons.setdefault(ci, set()).update(why)
     shared = [
         {
             "credential_key": pop.creds[ci].key,
             "identity_key": pop.accounts[pop.creds[ci].account].key,
-            "reasons": sorted(set(reasons)),
+            "reasons": sorted(r),
         }
-        for ci, reasons in sorted(pop.shared.items())
+        for ci, r in sorted(reasons.items())
+        if r
     ]
     left = {p.email: p.termination_date for p in pop.people if p.termination_date}
     lifecycle = []
@@ -144,8 +156,8 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
         "dormant_nhis": dormant,
         "privileged_nhis": sorted(a.key for a in nhis if ELEVATED & set(a.privileges)),
         "credentials": {
-            "stale": sorted(pop.creds[ci].key for ci in stale),
-            "dated": len(dated),
+            "stale": sorted(_dated_key(pop, ci) for ci in stale),
+            "dated": sorted(_dated_key(pop, ci) for ci in dated),
             "undated": sorted(pop.creds[ci].key for ci in undated),
         },
         "anomalies": [
@@ -188,6 +200,16 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
         },
         "interactive_nhis": sorted(a.key for a in nhis if tracker.interactive[a.idx]),
     }
+
+
+def _dated_key(pop: Population, ci: int) -> str:
+    """The key of the export that dates a credential: AWS keys are dated by the credential
+    report, which names its slot (it carries no key id); others by their own key."""
+    c = pop.creds[ci]
+    a = pop.accounts[c.account]
+    if a.kind == "aws_user":
+        return f"aws:{a.native_id}#access_key_1"
+    return c.key
 
 
 def _level_of(first_failing: str) -> int:

@@ -253,9 +253,10 @@ def planted_events(
                 if an.kind == "off_hours"
                 else rng.uniform(0, 6 * 3600, n)
             )
-        ts = _epoch_us(an.start) + (offs * US).astype(np.int64)
-        ts = ts[ts < _epoch_us(a.active_to)]
-        parts.append(_rows(pop, a.idx, ts, rng, ip=an.ip or None))
+        ts = np.sort(_epoch_us(an.start) + (offs * US).astype(np.int64))
+        ev = _rows(pop, a.idx, ts, rng, ip=an.ip or None)
+        ev.ok = ts < _epoch_us(a.active_to)  # after the revocation, attempts are refused
+        parts.append(ev)
     for a in pop.accounts:
         if not a.human_use or a.kind not in kinds:
             continue

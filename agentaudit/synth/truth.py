@@ -154,7 +154,9 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
         "shadow_agents": shadow,
         "orphaned_nhis": orphaned,
         "dormant_nhis": dormant,
-        "privileged_nhis": sorted(a.key for a in nhis if ELEVATED & set(a.privileges)),
+        "privileged_nhis": sorted(
+            a.key for a in nhis if a.in_inventory and ELEVATED & set(a.privileges)
+        ),
         "credentials": {
             "stale": sorted(_dated_key(pop, ci) for ci in stale),
             "dated": sorted(_dated_key(pop, ci) for ci in dated),

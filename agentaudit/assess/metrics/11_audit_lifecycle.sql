@@ -1,0 +1,77 @@
+-- name: log_gaps
+-- measures: every interval longer than `log_gap_hours_max` hours with no event in a source
+--           format's log, within the window
+-- unit: gaps (start, end, hours)
+-- feeds: F2 (second part), the log-gap finding
+CREATE OR REPLACE VIEW log_gaps AS
+SELECT source_format, gap_start, gap_end,
+       date_diff('second', gap_start, gap_end) / 3600.0 AS hours
+FROM (SELECT source_format, lag(event_time) OVER (PARTITION BY source_format
+                                                  ORDER BY event_time) AS gap_start,
+             event_time AS gap_end
+      FROM events)
+WHERE gap_start IS NOT NULL
+  AND date_diff('second', gap_start, gap_end) / 3600.0 >
+      (SELECT value::DOUBLE FROM aa_policy WHERE key = 'log_gap_hours_max');
+
+-- name: metric_audit_trail
+-- measures: F2, share of NHI events attributable to one identity and one unshared credential;
+--           the longest gap in any source's log
+-- unit: share (0..1); hours
+-- feeds: F2 (complete audit trail)
+CREATE OR REPLACE VIEW metric_audit_trail AS
+SELECT *, attributable / nullif(nhi_events, 0) AS attributable_share
+FROM (SELECT count(*) > 0 AS evidenced,
+             count(*) AS nhi_events,
+             count(*) FILTER (s.credential_key IS NULL) AS attributable,
+             (SELECT max(date_diff('second', gap_start, gap_end)) / 3600.0 FROM (
+                  SELECT lag(event_time) OVER (PARTITION BY source_format ORDER BY event_time)
+                             AS gap_start, event_time AS gap_end FROM events))
+                 AS longest_gap_hours,
+             (SELECT count(*) FROM log_gaps) AS gaps
+      FROM events e JOIN nhis n ON n.identity_key = e.actor_key
+      LEFT JOIN (SELECT DISTINCT credential_key FROM shared_credentials) s
+           ON s.credential_key = e.credential_key);
+
+-- name: lifecycle_revocations
+-- measures: NHIs whose owner left or that were decommissioned in the window, and whether
+--           every credential live at that moment was revoked within `lifecycle_revoke_days`
+-- unit: identities
+-- feeds: F3 (first part), the offboarding finding
+CREATE OR REPLACE VIEW lifecycle_revocations AS
+WITH w AS (SELECT * FROM assessment_window),
+triggers AS (
+    SELECT n.identity_key, n.name, n.agent_id,
+           coalesce(CASE WHEN n.decommissioned_at BETWEEN w.start_at AND w.end_at
+                         THEN n.decommissioned_at END,
+                    CASE WHEN p.termination_date IS NOT NULL
+                              AND p.termination_date::TIMESTAMPTZ BETWEEN w.start_at AND w.end_at
+                         THEN p.termination_date::TIMESTAMPTZ END) AS trigger_at,
+           CASE WHEN n.decommissioned_at BETWEEN w.start_at AND w.end_at THEN 'decommissioned'
+                ELSE 'owner ' || p.email || ' left' END AS trigger_kind
+    FROM nhis n LEFT JOIN roster_people p ON p.email = n.owner_email, w),
+creds AS (
+    SELECT t.identity_key, t.trigger_at, c.credential_key, c.revoked_at,
+           c.revoked_at IS NOT NULL AND c.revoked_at <= t.trigger_at + to_days(
+               (SELECT value::INTEGER FROM aa_policy WHERE key = 'lifecycle_revoke_days'))
+               AS revoked_in_time
+    FROM triggers t JOIN credentials c USING (identity_key)
+    WHERE t.trigger_at IS NOT NULL
+      AND c.credential_type NOT IN ('session_credentials', 'password', 'managed_identity')
+      AND (c.revoked_at IS NULL OR c.revoked_at >= t.trigger_at))
+SELECT t.identity_key, t.name, t.agent_id, t.trigger_kind, t.trigger_at,
+       count(c.credential_key) AS credentials,
+       count(c.credential_key) FILTER (c.revoked_in_time) AS revoked_in_time,
+       bool_and(c.revoked_in_time) AS all_revoked_in_time
+FROM triggers t JOIN creds c USING (identity_key)
+GROUP BY ALL;
+
+-- name: metric_lifecycle
+-- measures: F3, share of NHIs whose owner left or that were decommissioned whose credentials
+--           were revoked in time
+-- unit: share (0..1)
+-- feeds: F3 (first part)
+CREATE OR REPLACE VIEW metric_lifecycle AS
+SELECT count(*) AS nhis, count(*) FILTER (all_revoked_in_time) AS revoked,
+       revoked / nullif(nhis, 0) AS revoked_share
+FROM lifecycle_revocations;

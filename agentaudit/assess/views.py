@@ -1,0 +1,99 @@
+"""Install the assessment's SQL views in an audit database, in file order.
+
+Each file under `metrics/` holds one metric: views with a header comment naming each view,
+what it measures, its unit and what it feeds. The policy and the agent-signature table are
+stored in the database too (`aa_policy`, `aa_agent_signatures`), so that the views work from
+any DuckDB client with no agentaudit installed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import duckdb
+
+_HEADER = re.compile(r"^-- (name|measures|unit|feeds): ?(.*)$")
+
+
+@dataclass(frozen=True)
+class ViewDoc:
+    """What a view is, from its header comment."""
+
+    name: str
+    measures: str
+    unit: str
+    feeds: str
+    file: str
+
+
+def sql_files() -> list[tuple[str, str]]:
+    """(file name, SQL text) of every metric file, in the order they must run."""
+    folder = resources.files("agentaudit.assess").joinpath("metrics")
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(n, folder.joinpath(n).read_text(encoding="utf-8")) for n in names]
+
+
+def catalogue() -> list[ViewDoc]:
+    """Every documented view, from the metric files' headers."""
+    docs: list[ViewDoc] = []
+    for file, text in sql_files():
+        current: dict[str, str] = {}
+        last = ""
+        for line in text.splitlines():
+            m = _HEADER.match(line)
+            if m:
+                last = m.group(1)
+                if last == "name" and current.get("name"):
+                    docs.append(ViewDoc(file=file, **_complete(current)))
+                    current = {}
+                current[last] = m.group(2).strip()
+            elif line.startswith("--  ") and last:
+                current[last] += " " + line[2:].strip()
+            elif not line.startswith("--"):
+                last = ""
+        if current.get("name"):
+            docs.append(ViewDoc(file=file, **_complete(current)))
+    return docs
+
+
+def _complete(d: dict[str, str]) -> dict[str, str]:
+    return {k: d.get(k, "") for k in ("name", "measures", "unit", "feeds")}
+
+
+def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: bool) -> None:
+    """Create the policy and signature tables and every view (TEMP ones when not persisting)."""
+    temp = "" if persist else "TEMP "
+    con.execute(f"CREATE OR REPLACE {temp}TABLE aa_policy (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.executemany(
+        "INSERT INTO aa_policy VALUES (?, ?)",
+        [
+            [k, None if v is None else json.dumps(v) if isinstance(v, list) else str(v)]
+            for k, v in sorted(policy.items())
+        ],
+    )
+    rows = list(
+        csv.DictReader(
+            resources.files("agentaudit.assess")
+            .joinpath("agent_signatures.csv")
+            .read_text(encoding="utf-8")
+            .splitlines()
+        )
+    )
+    con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_agent_signatures
+                    (field VARCHAR, pattern VARCHAR, framework VARCHAR, note VARCHAR)""")
+    con.executemany(
+        "INSERT INTO aa_agent_signatures VALUES (?, ?, ?, ?)",
+        [[r["field"], r["pattern"], r["framework"], r["note"]] for r in rows],
+    )
+    for _, text in sql_files():
+        sql = (
+            text
+            if persist
+            else text.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW")
+        )
+        con.execute(sql)

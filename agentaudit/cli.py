@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agentaudit import __version__
+from agentaudit.assess import Assessment, assess
 from agentaudit.errors import AgentAuditError
 from agentaudit.ingest import FileResult, IngestResult, ingest, iter_files
 from agentaudit.synth import PROFILES, config_for, generate
@@ -131,6 +133,81 @@ def print_ingest_summary(result: IngestResult) -> None:
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo" / "exports"
 
 
+@main.command("assess")
+@click.option(
+    "--db",
+    "db_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Audit database written by `agentaudit ingest`.",
+)
+@click.option(
+    "--policy",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML file overriding the maturity thresholds.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--read-only", is_flag=True, help="Do not store the assessment views in the database."
+)
+def assess_cmd(db_path: Path, policy: Path | None, fmt: str, read_only: bool) -> None:
+    """Assess an audit database: classification, KPIs, findings and the maturity level."""
+    try:
+        result = assess(db_path, policy=policy, persist=not read_only)
+    except AgentAuditError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, default=str))
+    else:
+        print_assessment(result)
+
+
+def print_assessment(result: Assessment) -> None:
+    """The level, the criteria and the findings as terminal tables."""
+    o = result.overall()
+    ratio = "n/a" if o["ratio"] is None else f"{o['ratio']:.1f} : 1"
+    console.print(
+        f"[bold]Maturity level {result.level} ({result.level_name})[/bold]  "
+        f"first failing: {result.first_failing_criterion or 'none'}  |  "
+        f"{o['nhis']:,} NHIs ({o['ai_agents']:,} AI agents), {o['humans']:,} humans, "
+        f"ratio {ratio}  |  window {result.window['start']} .. {result.window['end']}",
+        soft_wrap=True,
+    )
+    table = Table(title="criteria")
+    for col in ("id", "level", "criterion", "status", "value", "threshold", "detail"):
+        table.add_column(col, overflow="fold")
+    colours = {"pass": "green", "fail": "red", "not_evidenced": "yellow"}
+    for c in result.criteria:
+        table.add_row(
+            c.id,
+            str(c.level),
+            c.title,
+            Text(c.status, style=colours[c.status]),
+            Text(json.dumps(c.value)),
+            Text(json.dumps(c.threshold)),
+            Text(c.detail),
+        )
+    console.print(table)
+    findings = Table(title="findings")
+    for col in ("check", "severity", "OWASP", "criterion", "count", "title"):
+        findings.add_column(col)
+    for f in result.findings:
+        findings.add_row(
+            f.check.id,
+            f.check.severity,
+            f.check.owasp,
+            f.check.criterion,
+            str(f.count),
+            f.check.title,
+        )
+    console.print(findings)
+    for gap in result.data_gaps:
+        console.print(Text(f"data gap: {gap}"))
+
+
 @main.command("synth")
 @click.argument("out", type=click.Path(file_okay=False, path_type=Path))
 @click.option(
@@ -236,6 +313,7 @@ def demo_cmd(data: Path, out: Path) -> None:
     print_ingest_summary(result)
     if not result.anything_loaded:
         sys.exit(1)
+    print_assessment(assess(db_path))
     console.print(f"database: {db_path}  (open it with: duckdb {db_path})")
 
 

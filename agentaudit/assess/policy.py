@@ -71,8 +71,8 @@ def load_policy(path: str | Path | None = None, **overrides: Any) -> dict[str, A
         )
     for key, value in data.items():
         default = DEFAULTS[key]
-        if isinstance(default, float | int) and not isinstance(default, bool):
-            if not isinstance(value, int | float) or isinstance(value, bool):
-                raise InputError(str(path or "policy"), f"{key} must be a number, got {value!r}")
+        numeric = isinstance(default, float | int) and not isinstance(default, bool)
+        if numeric and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise InputError(str(path or "policy"), f"{key} must be a number, got {value!r}")
         policy[key] = value
     return policy

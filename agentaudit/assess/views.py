@@ -17,7 +17,8 @@ from typing import Any
 
 import duckdb
 
-_HEADER = re.compile(r"^-- (name|measures|unit|feeds): ?(.*)$")
+_HEADER = re.compile(r"^-- (name|measures|unit|feeds|materialized): ?(.*)$")
+_STATEMENT = re.compile(r"^CREATE OR REPLACE VIEW (\w+) AS", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class ViewDoc:
     unit: str
     feeds: str
     file: str
+    materialized: bool = False
 
 
 def sql_files() -> list[tuple[str, str]]:
@@ -61,8 +63,20 @@ def catalogue() -> list[ViewDoc]:
     return docs
 
 
-def _complete(d: dict[str, str]) -> dict[str, str]:
-    return {k: d.get(k, "") for k in ("name", "measures", "unit", "feeds")}
+def _complete(d: dict[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {k: d.get(k, "") for k in ("name", "measures", "unit", "feeds")}
+    out["materialized"] = d.get("materialized", "").strip() == "table"
+    return out
+
+
+def statements(text: str) -> list[tuple[str, str]]:
+    """(view name, statement) for each CREATE OR REPLACE VIEW in a metric file."""
+    starts = [m.start() for m in _STATEMENT.finditer(text)]
+    out = []
+    for a, b in zip(starts, starts[1:] + [len(text)], strict=True):
+        stmt = text[a:b].strip()
+        out.append((_STATEMENT.match(stmt).group(1), stmt))  # type: ignore[union-attr]
+    return out
 
 
 def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: bool) -> None:
@@ -90,10 +104,12 @@ def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: 
         "INSERT INTO aa_agent_signatures VALUES (?, ?, ?, ?)",
         [[r["field"], r["pattern"], r["framework"], r["note"]] for r in rows],
     )
+    tables = {d.name for d in catalogue() if d.materialized}
     for _, text in sql_files():
-        sql = (
-            text
-            if persist
-            else text.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW")
-        )
-        con.execute(sql)
+        for name, stmt in statements(text):
+            kind = "TABLE" if name in tables else "VIEW"
+            con.execute(f"DROP VIEW IF EXISTS {name}")
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+            con.execute(
+                stmt.replace("CREATE OR REPLACE VIEW", f"CREATE OR REPLACE {temp}{kind}", 1)
+            )

@@ -18,6 +18,7 @@ WHERE rn = 1;
 --           names in the exports (platform + platform_id among the identity's ids and names)
 -- unit: agents
 -- feeds: inventory coverage (D1, D2), reviews (D3), owners (G3), privileges (G1)
+-- materialized: table
 CREATE OR REPLACE VIEW inventory_agents AS
 WITH latest AS (
     SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY agent_id

@@ -4,6 +4,7 @@
 --           human, nhi or other, whether an NHI is an AI agent, and the rule that decided each
 -- unit: identities
 -- feeds: every NHI metric; the NHI-to-human ratio; the report's classification appendix
+-- materialized: table
 CREATE OR REPLACE VIEW classified_identities AS
 WITH ev AS (
     SELECT actor_key,

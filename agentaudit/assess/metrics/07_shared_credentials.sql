@@ -7,6 +7,7 @@
 -- unit: credentials
 -- feeds: G1 (scoped credentials), F2 (attribution), the shared-credential finding,
 --        leadership question 2
+-- materialized: table
 CREATE OR REPLACE VIEW shared_credentials AS
 WITH use AS (
     SELECT e.credential_key, e.actor_key, e.is_interactive,

@@ -37,6 +37,7 @@ FROM (SELECT (SELECT count(*) FROM nhis WHERE is_active) AS nhis,
 --           alerts and revocations written by other tools
 -- unit: (identity, alias) pairs
 -- feeds: nhi_alerts
+-- materialized: table
 CREATE OR REPLACE VIEW nhi_aliases AS
 SELECT DISTINCT identity_key, lower(alias) AS alias FROM (
     SELECT n.identity_key, unnest(i.aliases) AS alias

@@ -42,14 +42,14 @@ SELECT 'alerts' AS evidence, identity_key, NULL AS credential_key, action_at AS 
 FROM nhi_alerts WHERE minutes_to_action IS NOT NULL
 UNION ALL
 SELECT 'logs', c.identity_key, c.credential_key, c.revoked_at, e.actor_key,
-       coalesce((SELECT class = 'nhi' FROM classified_identities
-                 WHERE identity_key = e.actor_key), false),
-       NULL, NULL
+       coalesce(actor.class = 'nhi', false), NULL, NULL
 FROM credentials c
 JOIN nhis n ON n.identity_key = c.identity_key
-LEFT JOIN events e ON e.credential_id = c.credential_id AND e.event_time = c.revoked_at
-     AND e.event_type IN ('DeleteAccessKey', 'Remove service principal credentials',
-                          'system.api_token.revoke', 'UpdateAccessKey')
+LEFT JOIN (SELECT * FROM events
+           WHERE event_type IN ('DeleteAccessKey', 'Remove service principal credentials',
+                                'system.api_token.revoke', 'UpdateAccessKey')) e
+     ON e.credential_id = c.credential_id AND e.event_time = c.revoked_at
+LEFT JOIN classified_identities actor ON actor.identity_key = e.actor_key
 WHERE c.revoked_at IS NOT NULL;
 
 -- name: metric_revocations

@@ -1,9 +1,7 @@
--- name: nhi_baselines
--- measures: each NHI's behaviour over the window: active days, median events per active day,
---           the hours (UTC) it works on at least three days, and the /24 networks it uses on
---           at least two days
--- unit: one row per NHI with events
--- feeds: anomalies; the report's "what your monitoring should have caught"
+-- name: nhi_events_local
+-- measures: NHI events with their UTC day, hour and /24 network, the unit baselines read
+-- unit: events
+-- feeds: nhi_baselines, anomalies
 CREATE OR REPLACE VIEW nhi_events_local AS
 SELECT e.actor_key AS identity_key, e.event_time,
        (e.event_time AT TIME ZONE 'UTC')::DATE AS day,
@@ -12,6 +10,13 @@ SELECT e.actor_key AS identity_key, e.event_time,
            AS network
 FROM events e JOIN nhis n ON n.identity_key = e.actor_key;
 
+-- name: nhi_baselines
+-- measures: each NHI's behaviour over the window: active days, median events per active day,
+--           the hours (UTC) it works on at least three days, and the /24 networks it uses on
+--           at least two days
+-- unit: one row per NHI with events
+-- feeds: anomalies; the report's "what your monitoring should have caught"
+-- materialized: table
 CREATE OR REPLACE VIEW nhi_baselines AS
 WITH daily AS (SELECT identity_key, day, count(*) AS n FROM nhi_events_local GROUP BY ALL),
 hours AS (SELECT identity_key, hour FROM nhi_events_local GROUP BY ALL
@@ -34,6 +39,7 @@ FROM daily d GROUP BY d.identity_key;
 --           Each with a score (how far above the baseline) and the reason in words.
 -- unit: (identity, kind, day)
 -- feeds: M2 evidence, the anomaly finding, the report's behavioural section
+-- materialized: table
 CREATE OR REPLACE VIEW anomalies AS
 WITH p AS (
     SELECT (SELECT value::INTEGER FROM aa_policy WHERE key = 'anomaly_min_events') AS min_events,

@@ -1,0 +1,266 @@
+"""The assessment: from an ingested audit database to the maturity level, with evidence.
+
+`assess(db)` installs the SQL views (see `views.py` and `metrics/*.sql`), reads the metric
+views, evaluates the criteria (`maturity.py`), runs the checks (`checks/`) and returns an
+`Assessment` whose tables are pandas DataFrames and whose `to_dict()` is the JSON contract
+documented in docs/assessment-json.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from agentaudit import __version__
+from agentaudit.assess import maturity, views
+from agentaudit.assess.checks import OWASP_NHI, Check, all_checks
+from agentaudit.assess.policy import load_policy
+from agentaudit.db import connect
+
+JSON_SCHEMA_VERSION = 1
+
+METRIC_VIEWS = (
+    "metric_inventory_coverage",
+    "metric_reviews",
+    "metric_rotation",
+    "metric_shared_credentials",
+    "metric_privileged",
+    "metric_owner_coverage",
+    "metric_monitoring",
+    "metric_dormant",
+    "metric_alerts",
+    "metric_revocations",
+    "metric_audit_trail",
+    "metric_lifecycle",
+)
+
+# The tables an Assessment carries, each the content of the view of the same name.
+TABLES = (
+    "nhis",
+    "classified_identities",
+    "shadow_agents",
+    "orphaned_nhis",
+    "dormant_nhis",
+    "shared_credentials",
+    "credential_ages",
+    "privileged_nhis",
+    "nhi_human_use",
+    "nhi_alerts",
+    "nhi_revocations",
+    "lifecycle_revocations",
+    "log_gaps",
+    "anomalies",
+    "nhi_baselines",
+    "metric_nhi_ratio",
+)
+
+
+def mask(value: Any) -> Any:
+    """Mask all but the last 4 characters of a credential id or key."""
+    if value is None:
+        return None
+    text = str(value)
+    prefix, sep, ident = text.rpartition(":") if ":" in text else ("", "", text)
+    masked = "****" + ident[-4:] if len(ident) > 4 else "****"
+    return f"{prefix}{sep}{masked}"
+
+
+@dataclass
+class Finding:
+    """A check's result: its metadata and the offending rows."""
+
+    check: Check
+    rows: pd.DataFrame
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+
+@dataclass
+class Assessment:
+    """Everything the assessment found; tables are DataFrames, `to_dict()` is the contract."""
+
+    level: int
+    first_failing_criterion: str | None
+    criteria: list[maturity.Criterion]
+    window: dict[str, Any]
+    metrics: dict[str, dict[str, Any]]
+    tables: dict[str, pd.DataFrame]
+    findings: list[Finding]
+    policy: dict[str, Any]
+    data_gaps: list[str] = field(default_factory=list)
+
+    @property
+    def level_name(self) -> str:
+        return maturity.LEVELS[self.level]
+
+    @property
+    def ratio(self) -> pd.DataFrame:
+        return self.tables["metric_nhi_ratio"]
+
+    def criterion(self, cid: str) -> maturity.Criterion:
+        return next(c for c in self.criteria if c.id == cid)
+
+    def overall(self) -> dict[str, Any]:
+        row = self.ratio[self.ratio.platform == "all"]
+        if row.empty:
+            return {"nhis": 0, "ai_agents": 0, "humans": 0, "ratio": None}
+        r = row.iloc[0]
+        return {
+            "nhis": int(r.nhis),
+            "ai_agents": int(r.ai_agents),
+            "humans": int(r.humans),
+            "ratio": None if pd.isna(r.ratio) else float(r.ratio),
+            "humans_from": r.humans_from,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stable JSON contract (docs/assessment-json.md); credential ids masked."""
+        o = self.overall()
+        t = self.tables
+        return {
+            "schema_version": JSON_SCHEMA_VERSION,
+            "tool_version": __version__,
+            "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "window": self.window,
+            "level": self.level,
+            "level_name": self.level_name,
+            "first_failing_criterion": self.first_failing_criterion,
+            "criteria": {c.id: c.to_dict() for c in self.criteria},
+            "nhi_count": o["nhis"],
+            "human_count": o["humans"],
+            "humans_from": o.get("humans_from"),
+            "ai_agent_count": o["ai_agents"],
+            "nhi_to_human_ratio": None if o["ratio"] is None else round(o["ratio"], 4),
+            "ratio_by_platform": {
+                r.platform: {
+                    "nhis": int(r.nhis),
+                    "ratio": None if pd.isna(r.ratio) else round(float(r.ratio), 4),
+                }
+                for r in self.ratio.itertuples()
+                if r.platform != "all"
+            },
+            "shared_credentials": [
+                {
+                    "credential_id": mask(r.credential_id or r.credential_key),
+                    "identity_key": r.identity_key,
+                    "reasons": list(r.reasons),
+                }
+                for r in t["shared_credentials"].itertuples()
+            ],
+            "shadow_agents": sorted(t["shadow_agents"].identity_key),
+            "orphaned_nhis": sorted(t["orphaned_nhis"].identity_key),
+            "dormant_nhis": sorted(t["dormant_nhis"].identity_key),
+            "stale_credentials": sorted(
+                mask(k)
+                for k in t["credential_ages"].loc[t["credential_ages"].stale, "credential_key"]
+            ),
+            "anomalies": [
+                {
+                    "identity_key": r.identity_key,
+                    "kind": r.kind,
+                    "day": str(r.day),
+                    "events": int(r.events),
+                    "score": round(float(r.score), 2),
+                    "reason": r.reason,
+                }
+                for r in t["anomalies"].sort_values(["day", "identity_key"]).itertuples()
+            ],
+            "findings": {
+                f.check.id: {
+                    "title": f.check.title,
+                    "count": f.count,
+                    "severity": f.check.severity,
+                    "owasp": f.check.owasp,
+                    "owasp_title": OWASP_NHI[f.check.owasp],
+                    "criterion": f.check.criterion,
+                }
+                for f in self.findings
+            },
+            "data_gaps": self.data_gaps,
+            "policy": {k: v for k, v in self.policy.items()},
+        }
+
+
+def assess(
+    db: str | Path | duckdb.DuckDBPyConnection,
+    *,
+    policy: str | Path | None = None,
+    persist: bool = True,
+    **overrides: Any,
+) -> Assessment:
+    """Assess an audit database (a path or an open connection).
+
+    `persist` stores the views in the database so analysts can query them; a read-only
+    connection gets temporary views instead. `overrides` replace policy thresholds.
+    """
+    rules = load_policy(policy, **overrides)
+    own = not isinstance(db, duckdb.DuckDBPyConnection)
+    con = connect(db, read_only=not persist) if own else db
+    try:
+        try:
+            views.install(con, rules, persist=persist)
+        except duckdb.Error:
+            if not persist:
+                raise
+            views.install(con, rules, persist=False)  # read-only database: temporary views
+        return _build(con, rules)
+    finally:
+        if own:
+            con.close()
+
+
+def _row(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, Any]:
+    df = con.sql(f"SELECT * FROM {view}").df()
+    if df.empty:
+        return {}
+    return {
+        k: None if _isna(v) else v.item() if hasattr(v, "item") else v
+        for k, v in df.iloc[0].items()
+    }
+
+
+def _isna(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _build(con: duckdb.DuckDBPyConnection, rules: dict[str, Any]) -> Assessment:
+    metrics = {v: _row(con, v) for v in METRIC_VIEWS}
+    level, first, evaluated = maturity.evaluate(metrics, rules)
+    tables = {t: con.sql(f"SELECT * FROM {t}").df() for t in TABLES}
+    findings = [Finding(c, con.sql(c.sql).df()) for c in all_checks()]
+    w = _row(con, "assessment_window")
+    window = {
+        "start": _iso(w.get("start_at")),
+        "end": _iso(w.get("end_at")),
+        "days": None if w.get("days") is None else round(float(w["days"]), 2),
+    }
+    gaps = [
+        f"{c.id} not evidenced: request {c.data_needed}"
+        for c in evaluated
+        if c.status == "not_evidenced"
+    ]
+    undated = metrics["metric_rotation"].get("undated") or 0
+    if undated:
+        gaps.append(f"{undated} live NHI secrets carry no creation or rotation date in any export")
+    return Assessment(level, first, evaluated, window, metrics, tables, findings, rules, gaps)
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+__all__ = ["Assessment", "Finding", "assess", "mask"]

@@ -1,0 +1,385 @@
+"""The agent-IAM maturity criteria D1…F3, evaluated from the metric views.
+
+A criterion is `pass`, `fail` or `not_evidenced` (the data that would evidence it was not
+supplied: the export to request is named). The level is the highest L whose criteria of
+levels 2..L all pass; every organisation is at least level 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+LEVELS = {1: "Ad-hoc", 2: "Discovery", 3: "Governance", 4: "Detection", 5: "Full governance"}
+DISTRIBUTION = {1: 0.46, 2: 0.32, 3: 0.14, 4: 0.06, 5: 0.02}  # CSA 2026, approximate
+
+Metrics = dict[str, dict[str, Any]]
+
+
+@dataclass
+class Criterion:
+    """One criterion's definition and, once evaluated, its result."""
+
+    id: str
+    level: int
+    title: str
+    measured_as: str
+    evidence_view: str
+    data_needed: str
+    evaluate: Callable[[Metrics, dict[str, Any]], tuple[str, Any, Any, str]] = field(repr=False)
+    status: str = ""
+    value: Any = None
+    threshold: Any = None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "title": self.title,
+            "status": self.status,
+            "value": self.value,
+            "threshold": self.threshold,
+            "detail": self.detail,
+            "measured_as": self.measured_as,
+            "evidence_view": self.evidence_view,
+            "data_needed": self.data_needed if self.status == "not_evidenced" else None,
+        }
+
+
+def _r(x: Any) -> Any:
+    return round(float(x), 4) if x is not None else None
+
+
+def _share(ok: bool, value: Any) -> str:
+    return "pass" if ok else "fail"
+
+
+def _d1(m: Metrics, p: dict) -> tuple:
+    row = m["metric_inventory_coverage"]
+    if not row["evidenced"]:
+        return "not_evidenced", None, {"min": p["inventory_coverage_min"]}, "no inventory supplied"
+    v = row["coverage"] or 0.0
+    return (
+        _share(v >= p["inventory_coverage_min"], v),
+        _r(v),
+        {"min": p["inventory_coverage_min"]},
+        f"{row['seen_and_listed']} of {row['seen']} NHIs seen in the exports are inventoried",
+    )
+
+
+def _d2(m: Metrics, p: dict) -> tuple:
+    row = m["metric_inventory_coverage"]
+    if not row["evidenced"]:
+        return "not_evidenced", None, {"max": p["shadow_share_max"]}, "no inventory supplied"
+    v = row["shadow_share"] if row["shadow_share"] is not None else 1.0
+    return (
+        _share(v <= p["shadow_share_max"], v),
+        _r(v),
+        {"max": p["shadow_share_max"]},
+        f"{row['shadow']} shadow NHIs against {row['inventoried']} inventoried",
+    )
+
+
+def _d3(m: Metrics, p: dict) -> tuple:
+    row = m["metric_reviews"]
+    t = {"min": p["reviewed_share_min"], "days": p["review_days"]}
+    if not row["evidenced"]:
+        return "not_evidenced", None, t, "the inventory gives no review dates"
+    v = row["reviewed_share"] or 0.0
+    return (
+        _share(v >= p["reviewed_share_min"], v),
+        _r(v),
+        t,
+        f"{row['reviewed']} of {row['inventoried']} inventoried agents reviewed in the last "
+        f"{p['review_days']} days",
+    )
+
+
+def _g1(m: Metrics, p: dict) -> tuple:
+    shared, priv = m["metric_shared_credentials"], m["metric_privileged"]
+    t = {
+        "shared_max": p["shared_credential_share_max"],
+        "privileged_max": p["privileged_share_max"],
+    }
+    if not shared["evidenced"] or not priv["evidenced"]:
+        return "not_evidenced", None, t, "no NHI credentials or no inventory privileges"
+    s = shared["shared_share"] or 0.0
+    q = priv["privileged_share"] or 0.0
+    ok = s <= p["shared_credential_share_max"] and q <= p["privileged_share_max"]
+    return (
+        ("pass" if ok else "fail"),
+        {"shared_share": _r(s), "privileged_share": _r(q)},
+        t,
+        f"{shared['shared']} of {shared['credentials']} live NHI credentials shared; "
+        f"{priv['privileged']} of {priv['nhis']} NHIs hold admin or wildcard privileges",
+    )
+
+
+def _g2(m: Metrics, p: dict) -> tuple:
+    row = m["metric_rotation"]
+    t = {"min": p["rotated_share_min"], "days": p["rotation_days"]}
+    if not row["evidenced"]:
+        return "not_evidenced", None, t, "no export dates any NHI secret"
+    v = row["rotated_share"] or 0.0
+    return (
+        _share(v >= p["rotated_share_min"], v),
+        _r(v),
+        t,
+        f"{row['fresh']} of {row['dated']} dated NHI secrets rotated in the last "
+        f"{p['rotation_days']} days; {row['undated']} undated (a data gap)",
+    )
+
+
+def _g3(m: Metrics, p: dict) -> tuple:
+    row = m["metric_owner_coverage"]
+    t = {"min": p["owner_share_min"]}
+    if not row["evidenced"]:
+        return "not_evidenced", None, t, "owners need both the inventory and the HR roster"
+    v = row["owner_share"] or 0.0
+    return (
+        _share(v >= p["owner_share_min"], v),
+        _r(v),
+        t,
+        f"{row['owned']} of {row['nhis']} active NHIs owned by an active employee",
+    )
+
+
+def _m1(m: Metrics, p: dict) -> tuple:
+    row = m["metric_monitoring"]
+    t = {"min": p["monitored_share_min"]}
+    if not row["evidenced"]:
+        return "not_evidenced", None, t, "no logs supplied"
+    v = row["monitored_share"] or 0.0
+    return (
+        _share(v >= p["monitored_share_min"], v),
+        _r(v),
+        t,
+        f"{row['visible']} of {row['nhis']} active NHIs visible in the logs",
+    )
+
+
+def _m2(m: Metrics, p: dict) -> tuple:
+    row = m["metric_alerts"]
+    t = {"min_alerts": p["nhi_alerts_min"], "min_sources": 1}
+    if not row["evidenced"]:
+        return "not_evidenced", None, t, "no alerts export supplied"
+    ok = row["alert_count"] >= p["nhi_alerts_min"] and row["sources"] >= 1
+    return (
+        ("pass" if ok else "fail"),
+        {"nhi_alerts": row["alert_count"], "sources": row["sources"]},
+        t,
+        f"{row['alert_count']} alerts name an NHI, from {row['sources']} source(s)",
+    )
+
+
+def _m3(m: Metrics, p: dict) -> tuple:
+    row = m["metric_alerts"]
+    t = {"min": p["automated_alert_share_min"]}
+    if not row["evidenced"] or not row["alert_count"]:
+        return "not_evidenced", None, t, "no alert names an NHI, so none can be automated"
+    v = row["automated_share"] or 0.0
+    return (
+        _share(v >= p["automated_alert_share_min"], v),
+        _r(v),
+        t,
+        f"{row['automated_alerts']} of {row['alert_count']} NHI alerts raised by automation",
+    )
+
+
+def _f1(m: Metrics, p: dict) -> tuple:
+    row = m["metric_revocations"]
+    t = {
+        "min_automated": p["automated_revocations_min"],
+        "max_median_minutes": p["revocation_minutes_max"],
+    }
+    if not row["evidenced"]:
+        return "not_evidenced", None, t, "no alerts or revocation events supplied"
+    med = row["median_minutes"]
+    ok = (
+        row["automated_revocations"] >= p["automated_revocations_min"]
+        and med is not None
+        and med <= p["revocation_minutes_max"]
+    )
+    return (
+        ("pass" if ok else "fail"),
+        {"automated_revocations": row["automated_revocations"], "median_minutes": _r(med)},
+        t,
+        f"{row['automated_revocations']} of {row['revocations']} NHI credential revocations "
+        f"by automation; median detection to revocation "
+        f"{'n/a' if med is None else f'{med:.1f} min'}",
+    )
+
+
+def _f2(m: Metrics, p: dict) -> tuple:
+    row = m["metric_audit_trail"]
+    t = {"min": p["attributable_share_min"], "max_gap_hours": p["log_gap_hours_max"]}
+    if not row["evidenced"]:
+        return "not_evidenced", None, t, "no NHI events in the logs"
+    v = row["attributable_share"] or 0.0
+    gap = row["longest_gap_hours"] or 0.0
+    ok = v >= p["attributable_share_min"] and gap <= p["log_gap_hours_max"]
+    return (
+        ("pass" if ok else "fail"),
+        {"attributable_share": _r(v), "longest_gap_hours": _r(gap)},
+        t,
+        f"{row['attributable']} of {row['nhi_events']} NHI events attributable to one "
+        f"identity and unshared credential; longest log gap {gap:.1f} h",
+    )
+
+
+def _f3(m: Metrics, p: dict) -> tuple:
+    life, dormant = m["metric_lifecycle"], m["metric_dormant"]
+    t = {"min_revoked": p["lifecycle_revoked_share_min"], "max_dormant": p["dormant_share_max"]}
+    revoked = life["revoked_share"] if life["nhis"] else None
+    d = dormant["dormant_share"] or 0.0
+    ok = (revoked is None or revoked >= p["lifecycle_revoked_share_min"]) and d <= p[
+        "dormant_share_max"
+    ]
+    lead = (
+        f"{life['revoked']} of {life['nhis']} NHIs whose owner left or that were "
+        f"decommissioned had their credentials revoked within {p['lifecycle_revoke_days']} "
+        "days"
+        if life["nhis"]
+        else "no NHI lost its owner or was decommissioned"
+    )
+    return (
+        ("pass" if ok else "fail"),
+        {"revoked_share": _r(revoked), "dormant_share": _r(d)},
+        t,
+        f"{lead}; {dormant['dormant']} of {dormant['nhis']} active NHIs dormant",
+    )
+
+
+def criteria() -> list[Criterion]:
+    """Fresh, unevaluated criteria in the model's order."""
+    c = Criterion
+    return [
+        c(
+            "D1",
+            2,
+            "Agent inventory exists",
+            "share of NHIs seen in the logs and credential exports that the inventory lists",
+            "inventory_agents",
+            "agent_inventory.csv",
+            _d1,
+        ),
+        c(
+            "D2",
+            2,
+            "Shadow agents tracked",
+            "shadow NHIs as a share of inventoried NHIs",
+            "shadow_agents",
+            "agent_inventory.csv",
+            _d2,
+        ),
+        c(
+            "D3",
+            2,
+            "Manual access review",
+            "share of inventoried NHIs reviewed in the last 365 days",
+            "inventory_agents",
+            "agent_inventory.csv with last_reviewed_at",
+            _d3,
+        ),
+        c(
+            "G1",
+            3,
+            "Scoped credentials",
+            "share of live NHI credentials that are shared; share "
+            "of NHIs holding admin or wildcard privileges",
+            "shared_credentials",
+            "agent_inventory.csv (privileges) and credential or sign-in logs",
+            _g1,
+        ),
+        c(
+            "G2",
+            3,
+            "Credential rotation",
+            "share of dated NHI secrets created or rotated in the last 90 days",
+            "credential_ages",
+            "AWS credential report; Entra audit logs; Okta System Log",
+            _g2,
+        ),
+        c(
+            "G3",
+            3,
+            "Human owner assigned",
+            "share of NHIs whose owner is an active employee",
+            "orphaned_nhis",
+            "agent_inventory.csv (owner_email) and hr_roster.csv",
+            _g3,
+        ),
+        c(
+            "M1",
+            4,
+            "Behavioural monitoring",
+            "share of active NHIs visible in the logs",
+            "nhis",
+            "identity-provider and cloud audit logs",
+            _m1,
+        ),
+        c(
+            "M2",
+            4,
+            "Anomaly detection",
+            "alerts naming an NHI in the window, and their sources",
+            "nhi_alerts",
+            "alerts.csv",
+            _m2,
+        ),
+        c(
+            "M3",
+            4,
+            "Automated alerts",
+            "share of NHI alerts raised by automation",
+            "nhi_alerts",
+            "alerts.csv (automated)",
+            _m3,
+        ),
+        c(
+            "F1",
+            5,
+            "Auto-revocation",
+            "revocations of NHI credentials by automation; median "
+            "time from detection to revocation",
+            "nhi_revocations",
+            "alerts.csv (action, action_at, action_by) or revocation events",
+            _f1,
+        ),
+        c(
+            "F2",
+            5,
+            "Complete audit trail",
+            "share of NHI events attributable to one identity "
+            "and one unshared credential; longest gap in any source's log",
+            "log_gaps",
+            "complete logs for the window",
+            _f2,
+        ),
+        c(
+            "F3",
+            5,
+            "Lifecycle management",
+            "NHIs whose owner left or that were decommissioned "
+            "with credentials revoked within 7 days; dormant NHIs",
+            "lifecycle_revocations",
+            "hr_roster.csv (termination dates), agent_inventory.csv (decommissioned_at)",
+            _f3,
+        ),
+    ]
+
+
+def evaluate(metrics: Metrics, policy: dict[str, Any]) -> tuple[int, str | None, list[Criterion]]:
+    """Evaluate every criterion; return the level, the first criterion not passing, and all."""
+    evaluated = criteria()
+    for crit in evaluated:
+        crit.status, crit.value, crit.threshold, crit.detail = crit.evaluate(metrics, policy)
+    first = next((c.id for c in evaluated if c.status != "pass"), None)
+    level = 1
+    for lvl in (2, 3, 4, 5):
+        if all(c.status == "pass" for c in evaluated if 2 <= c.level <= lvl):
+            level = lvl
+        else:
+            break
+    return level, first, evaluated

@@ -220,10 +220,16 @@ def _row(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, Any]:
     df = con.sql(f"SELECT * FROM {view}").df()
     if df.empty:
         return {}
-    return {
-        k: None if _isna(v) else v.item() if hasattr(v, "item") else v
-        for k, v in df.iloc[0].items()
-    }
+    out = {}
+    for k, v in df.iloc[0].items():
+        v = None if _isna(v) else v.item() if hasattr(v, "item") else v
+        if isinstance(v, float) and v.is_integer() and not k.endswith(_FRACTIONAL):
+            v = int(v)  # a count that pandas widened to float
+        out[k] = v
+    return out
+
+
+_FRACTIONAL = ("share", "minutes", "hours", "ratio", "coverage", "days")
 
 
 def _isna(v: Any) -> bool:

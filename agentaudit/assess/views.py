@@ -108,8 +108,20 @@ def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: 
     for _, text in sql_files():
         for name, stmt in statements(text):
             kind = "TABLE" if name in tables else "VIEW"
-            con.execute(f"DROP VIEW IF EXISTS {name}")
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+            _drop(con, name, temporary=not persist)
             con.execute(
                 stmt.replace("CREATE OR REPLACE VIEW", f"CREATE OR REPLACE {temp}{kind}", 1)
             )
+
+
+def _drop(con: duckdb.DuckDBPyConnection, name: str, *, temporary: bool) -> None:
+    """Drop a view or table of that name (of the same persistence), whichever it is."""
+    kinds = con.sql(
+        """SELECT 'VIEW' FROM duckdb_views() WHERE view_name = $n AND temporary = $t
+                                             AND NOT internal
+           UNION ALL
+           SELECT 'TABLE' FROM duckdb_tables() WHERE table_name = $n AND temporary = $t""",
+        params={"n": name, "t": temporary},
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f"DROP {kind} {'temp.' if temporary else ''}{name}")

@@ -165,7 +165,7 @@ class Assessment:
                 {
                     "identity_key": r.identity_key,
                     "kind": r.kind,
-                    "day": str(r.day),
+                    "day": pd.Timestamp(r.day).strftime("%Y-%m-%d"),
                     "events": int(r.events),
                     "score": round(float(r.score), 2),
                     "reason": r.reason,

@@ -55,7 +55,7 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
                 "owner": a.owner,
                 "why": "missing" if not a.owner else "not an active employee",
             }
-            for a in nhis
+            for a in active
             if a.in_inventory and a.owner not in active_people
         ),
         key=lambda d: d["identity_key"],

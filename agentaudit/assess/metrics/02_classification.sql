@@ -12,7 +12,7 @@ WITH ev AS (
            bool_or(credential_type = 'api_token') AS uses_api_token,
            bool_and(coalesce(NOT is_interactive, false)) AS only_programmatic,
            list(DISTINCT lower(user_agent)) FILTER (WHERE user_agent IS NOT NULL) AS agents,
-           list(DISTINCT event_type) AS actions
+           list(DISTINCT lower(event_type)) AS actions
     FROM events GROUP BY actor_key),
 sig AS (SELECT field, lower(pattern) AS pattern, framework FROM aa_agent_signatures),
 used AS (SELECT identity_key, max(last_used_at) AS last_used FROM credentials GROUP BY ALL),

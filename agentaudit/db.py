@@ -79,6 +79,7 @@ def connect(
     except duckdb.Error as exc:  # locked, unreadable, not a DuckDB file
         raise DatabaseError(f"cannot open database {target}: {exc}") from exc
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     if not read_only:
         apply_schema(con)
     con.execute(MACROS)

@@ -79,7 +79,10 @@ def connect(
     except duckdb.Error as exc:  # locked, unreadable, not a DuckDB file
         raise DatabaseError(f"cannot open database {target}: {exc}") from exc
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass  # inside Jupyter DuckDB refuses the setting without ipywidgets; it is off there
     if not read_only:
         apply_schema(con)
     con.execute(MACROS)

@@ -1,0 +1,204 @@
+"""The executive report: the parameterised notebook run by papermill (in process), converted
+to one self-contained HTML file with our nbconvert template, and printed to PDF by headless
+Chromium. `render_report()` does one client; `batch()` many, in parallel processes."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from agentaudit import __version__
+from agentaudit.assess import Assessment, assess
+from agentaudit.db import connect
+from agentaudit.errors import AgentAuditError
+from agentaudit.report.content import Charts
+
+REPO = Path(__file__).resolve().parent.parent.parent
+NOTEBOOK = REPO / "notebooks" / "assessment.ipynb"
+TEMPLATES = REPO / "templates"
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
+
+
+@dataclass
+class ReportContext:
+    """What the notebook needs: the assessment, the files loaded, and chart embedding state."""
+
+    assessment: Assessment
+    files: pd.DataFrame
+    version: str
+    date: str
+    logo_html: str = ""
+    charts: Charts = field(default_factory=Charts)
+
+
+def context(
+    db_path: str,
+    *,
+    window_start: str | None = None,
+    window_end: str | None = None,
+    policy: str | None = None,
+    logo: str | None = None,
+    report_date: str | None = None,
+) -> ReportContext:
+    """Assess the database read-only and gather what the report shows."""
+    if not db_path or not Path(db_path).exists():
+        raise AgentAuditError(f"no audit database at {db_path!r}")
+    overrides: dict[str, Any] = {}
+    if window_start:
+        overrides["window_start"] = window_start
+    if window_end:
+        overrides["window_end"] = window_end
+    con = connect(db_path, read_only=True)
+    try:
+        a = assess(con, policy=policy, persist=False, **overrides)
+        files = con.sql("SELECT * FROM files ORDER BY file_id").df()
+    finally:
+        con.close()
+    return ReportContext(
+        a, files, __version__, report_date or datetime.now(UTC).strftime("%Y-%m-%d"), _logo(logo)
+    )
+
+
+def _logo(path: str | None) -> str:
+    if not path:
+        return ""
+    mime = mimetypes.guess_type(path)[0] or "image/png"
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return f'<img class="aa-logo" alt="logo" src="data:{mime};base64,{data}">'
+
+
+@dataclass
+class ReportResult:
+    html: Path
+    pdf: Path | None
+    seconds: dict[str, float]
+
+
+def render_report(
+    db: str | Path,
+    out_dir: str | Path,
+    client: str,
+    *,
+    assessor: str = "",
+    pdf: bool = False,
+    policy: str | Path | None = None,
+    logo: str | Path | None = None,
+    window_start: str | None = None,
+    window_end: str | None = None,
+    report_date: str | None = None,
+) -> ReportResult:
+    """Run the assessment notebook for one client and write `<out>/report.html` (and PDF)."""
+    import nbformat  # noqa: PLC0415  (heavy imports only when a report is made)
+    import papermill  # noqa: PLC0415
+    from nbconvert import HTMLExporter  # noqa: PLC0415
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    params = {
+        "db_path": str(Path(db).resolve()),
+        "client": client,
+        "assessor": assessor,
+        "report_date": report_date,
+        "window_start": window_start,
+        "window_end": window_end,
+        "policy_path": str(Path(policy).resolve()) if policy else None,
+        "logo_path": str(Path(logo).resolve()) if logo else None,
+    }
+    executed = out / "assessment.ipynb"
+    t = time.perf_counter()
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(executed),
+        parameters=params,
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(out),
+    )
+    seconds["notebook"] = time.perf_counter() - t
+    t = time.perf_counter()
+    exporter = HTMLExporter(template_name="agentaudit", extra_template_basedirs=[str(TEMPLATES)])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(
+        nbformat.read(executed, as_version=4),
+        resources={"metadata": {"name": f"{client} — agent-IAM assessment"}},
+    )
+    html_path = out / "report.html"
+    html_path.write_text(body, encoding="utf-8")
+    executed.unlink()
+    seconds["html"] = time.perf_counter() - t
+    pdf_path = None
+    if pdf:
+        t = time.perf_counter()
+        pdf_path = print_pdf(html_path, out / "report.pdf")
+        seconds["pdf"] = time.perf_counter() - t
+    return ReportResult(html_path, pdf_path, seconds)
+
+
+def chromium() -> str:
+    """The headless browser used for PDF (Debian package `chromium`)."""
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise AgentAuditError("no Chromium found for PDF output: install the `chromium` package")
+
+
+def browser_args(profile: str) -> list[str]:
+    return [
+        chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=15000",
+    ]
+
+
+def print_pdf(html_path: Path, pdf_path: Path) -> Path:
+    """Print the report to PDF with headless Chromium (print CSS, charts rendered)."""
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = browser_args(profile) + [
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf_path}",
+            html_path.resolve().as_uri(),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+    if proc.returncode != 0 or not pdf_path.exists():
+        raise AgentAuditError(f"Chromium could not print {html_path}: {proc.stderr[-500:]}")
+    return pdf_path
+
+
+def screenshot(html_path: Path, png_path: Path, width: int = 1000, height: int = 3000) -> Path:
+    """A PNG of the report as a browser shows it (for checking what a reader sees)."""
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = browser_args(profile) + [
+            "--hide-scrollbars",
+            f"--window-size={width},{height}",
+            f"--screenshot={png_path}",
+            html_path.resolve().as_uri(),
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
+    if proc.returncode != 0 or not png_path.exists():
+        raise AgentAuditError(f"Chromium could not screenshot {html_path}: {proc.stderr[-500:]}")
+    return png_path
+
+
+__all__ = ["ReportContext", "ReportResult", "context", "print_pdf", "render_report", "screenshot"]

@@ -1,0 +1,516 @@
+"""What the executive report says, as HTML fragments and plotly figures built from an
+Assessment. The notebook only calls these; every string from a log is escaped here."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from agentaudit.assess import Assessment, mask
+from agentaudit.assess.checks import OWASP_NHI
+from agentaudit.assess.maturity import DISTRIBUTION, LEVELS
+
+CHART_WIDTH = 620  # px: charts print without clipping on A4 / Letter
+SEVERITY_COLOURS = {"critical": "#7f1d1d", "high": "#b91c1c", "medium": "#d97706", "low": "#2563eb"}
+STATUS_COLOURS = {"pass": "#15803d", "fail": "#b91c1c", "not_evidenced": "#a16207"}
+
+# Published reference figures (docs/maturity-model.md of the specification), with sources.
+BENCHMARKS = [
+    ("NHI-to-human ratio, minimum", "80 : 1", "CyberArk research"),
+    (
+        "NHI-to-human ratio, average enterprise",
+        "100 : 1",
+        "ManageEngine 2026 Identity Security Outlook",
+    ),
+    (
+        "NHI-to-human ratio, high sectors",
+        "up to 500 : 1",
+        "ManageEngine 2026 Identity Security Outlook",
+    ),
+    (
+        "Teams relying on shared API keys for agent-to-agent authentication",
+        "45.6%",
+        "CSA State of AI Cybersecurity 2026",
+    ),
+    (
+        "Organisations treating AI agents as identity-bearing entities",
+        "21.9%",
+        "CSA State of AI Cybersecurity 2026",
+    ),
+    (
+        "Organisations with confirmed or suspected AI-agent incidents in the past year",
+        "88%",
+        "CSA State of AI Cybersecurity 2026",
+    ),
+    (
+        "Agents found beyond those documented, first systematic audit",
+        "30–40% more",
+        "industry deployment reports (Okta, CrowdStrike, others)",
+    ),
+    ("Maturity distribution L1..L5", "46 / 32 / 14 / 6 / 2 %", "CSA 2026 data, approximate"),
+]
+
+ACTIONS = [
+    (
+        "Shadow agent discovery audit",
+        ("D1", "D2", "D3"),
+        "Inventory every agent, sanctioned and not: register each shadow NHI with an owner and a "
+        "purpose, or decommission it.",
+    ),
+    (
+        "Scoped identity framework",
+        ("G1", "G2", "G3"),
+        "Unique credentials per agent, automatic rotation, and an active human owner for each.",
+    ),
+    (
+        "Runtime behavioural monitoring",
+        ("M1", "M2", "M3", "F1", "F2", "F3"),
+        "Baselines per agent, alerts on deviation, and automated revocation on anomalies.",
+    ),
+]
+
+
+def esc(value: Any) -> str:
+    """HTML-escape anything (log strings are attacker-controlled)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def pct(x: float | None) -> str:
+    return "n/a" if x is None else f"{100 * x:.1f}%"
+
+
+def section(title: str, body: str, anchor: str) -> str:
+    return f'<section class="aa-section" id="{esc(anchor)}"><h2>{esc(title)}</h2>{body}</section>'
+
+
+def table(df: pd.DataFrame, columns: dict[str, str] | None = None, limit: int | None = None) -> str:
+    """An escaped HTML table of a DataFrame (`columns`: column -> heading)."""
+    if columns:
+        df = df[list(columns)].rename(columns=columns)
+    if limit is not None:
+        df = df.head(limit)
+    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{esc(v)}</td>" for v in r) + "</tr>"
+        for r in df.itertuples(index=False)
+    )
+    return f'<table class="aa-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+class Charts:
+    """Turns figures into HTML, embedding plotly.js once (the report loads nothing)."""
+
+    def __init__(self) -> None:
+        self.embedded = False
+
+    def html(self, fig: go.Figure, height: int = 360) -> str:
+        fig.update_layout(
+            width=CHART_WIDTH,
+            height=height,
+            margin=dict(l=60, r=30, t=50, b=50),
+            font=dict(family="Helvetica, Arial, sans-serif", size=12),
+            paper_bgcolor="white",
+            plot_bgcolor="white",
+        )
+        out = fig.to_html(
+            full_html=False,
+            include_plotlyjs=not self.embedded,
+            config={"displayModeBar": False, "responsive": False},
+        )
+        self.embedded = True
+        return f'<div class="aa-chart">{out}</div>'
+
+
+def cover(
+    a: Assessment,
+    client: str,
+    assessor: str,
+    files: pd.DataFrame,
+    version: str,
+    date: str,
+    logo_html: str = "",
+) -> str:
+    sources = files[files.status == "loaded"].groupby("format").size()
+    src = ", ".join(f"{esc(k)} ({v} file{'s' if v > 1 else ''})" for k, v in sources.items())
+    return f"""<section class="aa-cover">{logo_html}
+<p class="aa-kicker">Non-human identity and agent-IAM assessment</p>
+<h1>{esc(client)}</h1>
+<table class="aa-facts">
+<tr><th>Assessment window</th><td>{esc(a.window["start"])} to {esc(a.window["end"])}
+ ({esc(a.window["days"])} days)</td></tr>
+<tr><th>Data sources</th><td>{src or "none"}</td></tr>
+<tr><th>Assessor</th><td>{esc(assessor)}</td></tr>
+<tr><th>Report date</th><td>{esc(date)}</td></tr>
+<tr><th>Tool</th><td>agentaudit {esc(version)}</td></tr>
+</table>
+<p class="aa-level">Agent-IAM maturity: <strong>level {a.level} — {esc(a.level_name)}</strong></p>
+</section>"""
+
+
+def executive_summary(a: Assessment) -> str:
+    t = a.tables
+    o = a.overall()
+    inv = a.metrics["metric_inventory_coverage"]
+    shared = a.metrics["metric_shared_credentials"]
+    rev = a.metrics["metric_revocations"]
+    q1 = (
+        f"{inv.get('shadow', 0)} NHIs active in the logs are missing from the inventory "
+        f"(inventory coverage {pct(inv.get('coverage'))}); "
+        f"{o['ai_agents']} of the {o['nhis']} active NHIs are AI agents."
+        if inv.get("evidenced")
+        else f"No agent inventory was supplied: none of the {o['nhis']} NHIs found in the logs "
+        "can be named as sanctioned."
+    )
+    q2 = (
+        f"{shared.get('shared', 0)} of {shared.get('credentials', 0)} live NHI credentials "
+        f"({pct(shared.get('shared_share'))}) are shared between identities or workloads; "
+        f"{len(t['nhi_human_use'])} NHIs are also used interactively by people."
+    )
+    med = rev.get("median_minutes")
+    q3 = (
+        f"{rev.get('automated_revocations', 0)} of {rev.get('revocations', 0)} NHI credential "
+        "revocations in the window were automated; the median time from detection to "
+        f"revocation was {'not measurable' if med is None else f'{med:.0f} minutes'}."
+    )
+    nxt = (
+        f"The next level is blocked by <strong>{esc(a.first_failing_criterion)}</strong> "
+        f"({esc(a.criterion(a.first_failing_criterion).title)}: "
+        f"{esc(a.criterion(a.first_failing_criterion).detail)})."
+        if a.first_failing_criterion
+        else "Every criterion passes."
+    )
+    return section(
+        "Executive summary",
+        f"""
+<p class="aa-lead">The organisation is at <strong>level {a.level} ({esc(a.level_name)})</strong>
+of 5 on the agent-IAM maturity model. {nxt}</p>
+<ol class="aa-questions">
+<li><h3>Can you name every AI agent operating in your environment?</h3><p>{esc(q1)}</p></li>
+<li><h3>Does every agent have its own identity, or are agents sharing credentials?</h3>
+<p>{esc(q2)}</p></li>
+<li><h3>If an agent misbehaved right now, how quickly could you revoke its access?</h3>
+<p>{esc(q3)}</p></li>
+</ol>""",
+        "summary",
+    )
+
+
+def maturity_charts(a: Assessment, charts: Charts) -> str:
+    gauge = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=a.level,
+            number={"suffix": " / 5"},
+            title={"text": f"Maturity level: {a.level_name}"},
+            gauge={
+                "axis": {"range": [0, 5], "tickvals": [1, 2, 3, 4, 5]},
+                "bar": {"color": "#1e3a8a"},
+                "steps": [
+                    {"range": [i - 1, i], "color": c}
+                    for i, c in zip(
+                        range(1, 6),
+                        ["#fee2e2", "#ffedd5", "#fef9c3", "#dcfce7", "#bbf7d0"],
+                        strict=True,
+                    )
+                ],
+            },
+        )
+    )
+    levels = [f"L{i} {LEVELS[i]}" for i in range(1, 6)]
+    dist = go.Figure(
+        go.Bar(
+            x=levels,
+            y=[100 * DISTRIBUTION[i] for i in range(1, 6)],
+            marker_color=["#1e3a8a" if i == a.level else "#cbd5e1" for i in range(1, 6)],
+            text=[f"{100 * DISTRIBUTION[i]:.0f}%" for i in range(1, 6)],
+            textposition="outside",
+        )
+    )
+    dist.update_layout(
+        title="Where enterprises stand (CSA 2026); this client highlighted",
+        yaxis_title="share of enterprises (%)",
+        yaxis_range=[0, 55],
+    )
+    return section(
+        "Maturity level",
+        charts.html(gauge, 300)
+        + charts.html(dist, 340)
+        + "<p class='aa-note'>Source: CSA State of AI Cybersecurity 2026 "
+        "(approximate distribution).</p>",
+        "maturity",
+    )
+
+
+def kpis(a: Assessment, charts: Charts) -> str:
+    o = a.overall()
+    m = a.metrics
+    ratio = o["ratio"]
+    fig = go.Figure(
+        go.Bar(
+            y=[
+                "This client",
+                "Minimum (CyberArk)",
+                "Average (ManageEngine)",
+                "High sectors (ManageEngine)",
+            ],
+            x=[ratio or 0, 80, 100, 500],
+            orientation="h",
+            marker_color=["#1e3a8a", "#94a3b8", "#94a3b8", "#94a3b8"],
+            text=[
+                f"{ratio:.1f} : 1" if ratio is not None else "n/a",
+                "80 : 1",
+                "100 : 1",
+                "500 : 1",
+            ],
+            textposition="outside",
+        )
+    )
+    fig.update_layout(title="NHIs per human", xaxis_type="log", xaxis_title="NHIs per human",
+                      xaxis_range=[-0.5, 3.3], margin=dict(r=80))
+    inv = m["metric_inventory_coverage"]
+    shadow_pct = (inv.get("shadow") or 0) / inv["inventoried"] if inv.get("inventoried") else None
+    rows = pd.DataFrame(
+        [
+            (
+                "NHI-to-human ratio",
+                f"{ratio:.1f} : 1" if ratio is not None else "n/a",
+                "80 : 1 to 500 : 1",
+                "CyberArk; ManageEngine 2026",
+            ),
+            (
+                "AI agents among NHIs",
+                f"{o['ai_agents']} of {o['nhis']}",
+                "21.9% of organisations treat agents as identities",
+                "CSA 2026",
+            ),
+            (
+                "Shared NHI credentials",
+                pct(m["metric_shared_credentials"].get("shared_share")),
+                "45.6% of teams rely on shared API keys",
+                "CSA 2026",
+            ),
+            (
+                "Stale NHI secrets (> 90 days)",
+                pct(1 - m["metric_rotation"]["rotated_share"])
+                if m["metric_rotation"].get("rotated_share") is not None
+                else "n/a",
+                "—",
+                "",
+            ),
+            ("Owner coverage", pct(m["metric_owner_coverage"].get("owner_share")), "—", ""),
+            (
+                "Shadow agents beyond the inventory",
+                pct(shadow_pct),
+                "30–40% more than documented",
+                "Okta, CrowdStrike, others",
+            ),
+        ],
+        columns=["KPI", "This client", "Published figure", "Source"],
+    )
+    return section(
+        "Headline KPIs against published benchmarks", charts.html(fig, 300) + table(rows), "kpis"
+    )
+
+
+def criteria_table(a: Assessment) -> str:
+    rows = []
+    for c in a.criteria:
+        colour = STATUS_COLOURS[c.status]
+        rows.append(
+            f"<tr><td>{esc(c.id)}</td><td>L{c.level}</td><td>{esc(c.title)}</td>"
+            f"<td><span class='aa-status' style='background:{colour}'>"
+            f"{esc(c.status.replace('_', ' '))}</span></td>"
+            f"<td>{esc(_fmt_value(c.value))}</td><td>{esc(_fmt_value(c.threshold))}</td>"
+            f"<td>{esc(c.detail)}</td></tr>"
+        )
+    blocking = [c for c in a.criteria if c.level == a.level + 1 and c.status != "pass"]
+    nxt = (
+        ""
+        if a.level == 5
+        else "<h3>What stands between the client and level "
+        + str(a.level + 1)
+        + "</h3><ul>"
+        + "".join(
+            f"<li><strong>{esc(c.id)} {esc(c.title)}</strong>: {esc(c.detail)}"
+            + (f" — request: {esc(c.data_needed)}" if c.status == "not_evidenced" else "")
+            + "</li>"
+            for c in blocking
+        )
+        + "</ul>"
+    )
+    cols = "".join(f'<col style="width:{w}%">' for w in (5, 6, 16, 10, 17, 14, 32))
+    return section(
+        "Maturity criteria",
+        f"""<table class="aa-table aa-criteria"><colgroup>{cols}</colgroup>
+<thead><tr><th>id</th>
+<th>level</th><th>criterion</th><th>status</th><th>measured</th><th>threshold</th>
+<th>evidence</th></tr></thead><tbody>{"".join(rows)}</tbody></table>{nxt}""",
+        "criteria",
+    )
+
+
+def _fmt_value(v: Any) -> str:
+    if v is None:
+        return "—"
+    if isinstance(v, dict):
+        return "; ".join(f"{k.replace('_', ' ')} {_fmt_value(x)}" for k, x in v.items())
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def findings(a: Assessment, charts: Charts, examples: int = 3) -> str:
+    active = [f for f in a.findings if f.count]
+    counts = pd.DataFrame(
+        [(f.check.id, f.check.severity, f.count) for f in active],
+        columns=["check", "severity", "count"],
+    )
+    body = ""
+    if not counts.empty:
+        fig = go.Figure(
+            [
+                go.Bar(
+                    x=counts[counts.severity == s]["count"],
+                    y=counts[counts.severity == s]["check"],
+                    name=s,
+                    orientation="h",
+                    marker_color=SEVERITY_COLOURS[s],
+                )
+                for s in SEVERITY_COLOURS
+                if (counts.severity == s).any()
+            ]
+        )
+        fig.update_layout(
+            title="Findings by check and severity",
+            barmode="stack",
+            xaxis_title="offending rows",
+            yaxis_autorange="reversed",
+        )
+        body += charts.html(fig, 120 + 28 * len(counts))
+    for f in active:
+        rows = f.rows.copy()
+        rows["credential_key"] = rows["credential_key"].map(mask)
+        body += f"""<div class="aa-finding aa-{esc(f.check.severity)}">
+<h3>{esc(f.check.title)} <span class="aa-badge">{esc(f.check.severity)}</span>
+<span class="aa-badge">{esc(f.check.owasp)} {esc(OWASP_NHI[f.check.owasp])}</span>
+<span class="aa-badge">criterion {esc(f.check.criterion)}</span></h3>
+<p><strong>{f.count}</strong> instance{"s" if f.count != 1 else ""} ({esc(f.check.id)}).
+{esc(f.check.rationale)}</p>
+{
+            table(
+                rows,
+                {
+                    "identity_key": "identity",
+                    "credential_key": "credential",
+                    "evidence": "evidence",
+                },
+                limit=examples,
+            )
+        }
+<p class="aa-remediation"><strong>Remediation:</strong> {esc(f.check.remediation)}</p></div>"""
+    if not active:
+        body += "<p>No check found an offending row.</p>"
+    return section("Findings", body, "findings")
+
+
+def anomalies(a: Assessment, charts: Charts) -> str:
+    an = a.tables["anomalies"]
+    if an.empty:
+        return section(
+            "Behavioural anomalies",
+            "<p>No NHI broke its behavioural baseline in the window.</p>",
+            "anomalies",
+        )
+    alerted = set(a.tables["nhi_alerts"].identity_key)
+    an = an.assign(alerted=an.identity_key.isin(alerted).map({True: "yes", False: "no"}))
+    fig = go.Figure(
+        [
+            go.Scatter(
+                x=an[an.kind == k].day,
+                y=an[an.kind == k].score,
+                mode="markers",
+                name=k.replace("_", " "),
+                marker=dict(size=11),
+                text=an[an.kind == k].name.map(esc),
+                hoverinfo="text+x+y",
+            )
+            for k in sorted(an.kind.unique())
+        ]
+    )
+    fig.update_layout(
+        title="Anomalies: how far above its own baseline each NHI went",
+        yaxis_title="score (events / usual daily median)",
+        xaxis_title="day",
+    )
+    return section(
+        "Behavioural anomalies: what monitoring should have caught",
+        charts.html(fig, 330)
+        + table(
+            an.sort_values("day"),
+            {
+                "day": "day",
+                "name": "NHI",
+                "kind": "anomaly",
+                "events": "events",
+                "reason": "why it breaks the baseline",
+                "alerted": "alerted",
+            },
+        ),
+        "anomalies",
+    )
+
+
+def roadmap(a: Assessment) -> str:
+    failing = {c.id for c in a.criteria if c.status != "pass"}
+    items = []
+    for i, (title, crit, text) in enumerate(ACTIONS, start=1):
+        mine = [c for c in a.criteria if c.id in crit and c.id in failing]
+        status = (
+            "in place — keep it" if not mine else "; ".join(f"{c.id}: {c.detail}" for c in mine)
+        )
+        items.append(
+            f"<li><h3>{i}. {esc(title)}</h3><p>{esc(text)}</p>"
+            f"<p class='aa-note'>For this client: {esc(status)}</p></li>"
+        )
+    return section(
+        "Remediation roadmap", f"<ol class='aa-roadmap'>{''.join(items)}</ol>", "roadmap"
+    )
+
+
+def appendix(a: Assessment, files: pd.DataFrame) -> str:
+    cov = files.assign(path=files.path.map(lambda p: str(p).rsplit("/", 1)[-1]))
+    gaps = "".join(f"<li>{esc(g)}</li>" for g in a.data_gaps) or "<li>none</li>"
+    bench = pd.DataFrame(BENCHMARKS, columns=["figure", "value", "source"])
+    return section(
+        "Appendix: data coverage, methodology, data to request",
+        f"""
+<h3>Files loaded</h3>{
+            table(
+                cov,
+                {
+                    "path": "file",
+                    "format": "format",
+                    "status": "status",
+                    "rows_read": "read",
+                    "rows_loaded": "loaded",
+                    "rows_rejected": "rejected",
+                },
+            )
+        }
+<p>Window: {esc(a.window["start"])} to {esc(a.window["end"])}. Every age and "in the last N days"
+is measured at the end of the window, so the same data assessed again gives the same result.</p>
+<h3>Data gaps and the data still to request</h3><ul>{gaps}</ul>
+<h3>Methodology</h3>
+<p>Every identity is classified human or non-human by an explicit rule (inventory listing,
+vendor actor type, the HR roster, credential use), and AI agents by their inventory kind,
+agent-framework or model-provider user agents and calls. Metrics are SQL over the canonical
+tables; each criterion's figure can be reproduced from the named view in the audit database.
+Thresholds are the maturity model's defaults unless a policy file overrides them.</p>
+<h3>Published figures used for benchmarking</h3>{table(bench)}""",
+        "appendix",
+    )

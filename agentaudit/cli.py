@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from agentaudit import __version__
 from agentaudit.assess import Assessment, assess
 from agentaudit.errors import AgentAuditError
 from agentaudit.ingest import FileResult, IngestResult, ingest, iter_files
+from agentaudit.report import batch, render_report
 from agentaudit.synth import PROFILES, config_for, generate
 
 console = Console(width=max(Console().width, 140))
@@ -288,6 +290,80 @@ def _parse_value(text: str) -> object:
     return yaml.safe_load(text)
 
 
+@main.command("report")
+@click.option(
+    "--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--client", required=True, help="Client name shown on the cover.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--assessor", default="", help="Who ran the assessment.")
+@click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--logo", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--window-start", default=None, help="ISO-8601; default: the first event.")
+@click.option("--window-end", default=None, help="ISO-8601; default: the last event.")
+@click.option("--pdf", is_flag=True, help="Also print the report to PDF (headless Chromium).")
+def report_cmd(
+    db_path: Path,
+    client: str,
+    out_dir: Path,
+    assessor: str,
+    policy: Path | None,
+    logo: Path | None,
+    window_start: str | None,
+    window_end: str | None,
+    pdf: bool,
+) -> None:
+    """Write the executive assessment report (self-contained HTML, and PDF)."""
+    try:
+        result = render_report(
+            db_path,
+            out_dir,
+            client,
+            assessor=assessor,
+            pdf=pdf,
+            policy=policy,
+            logo=logo,
+            window_start=window_start,
+            window_end=window_end,
+        )
+    except AgentAuditError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    console.print(
+        f"report: {result.html}" + (f"  pdf: {result.pdf}" if result.pdf else "") + f"  ({timing})",
+        soft_wrap=True,
+    )
+
+
+@main.command("batch")
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--workers", type=int, default=2, show_default=True)
+@click.option("--pdf", is_flag=True, help="Also print each report to PDF.")
+def batch_cmd(manifest: Path, out_dir: Path, workers: int, pdf: bool) -> None:
+    """Ingest, assess and report many clients (manifest: CSV or YAML with client, exports)."""
+    try:
+        rows = batch(manifest, out_dir, workers=workers, pdf=pdf)
+    except AgentAuditError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    table = Table(title=f"batch {manifest}")
+    for col in ("client", "level", "report", "error", "seconds"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            Text(r.client),
+            str(r.level or "-"),
+            Text(r.report),
+            Text(r.error, style="red"),
+            f"{r.seconds:.1f}",
+        )
+    console.print(table)
+    if all(r.error for r in rows):
+        sys.exit(1)
+
+
 @main.command("demo")
 @click.option(
     "--data",
@@ -314,7 +390,16 @@ def demo_cmd(data: Path, out: Path) -> None:
     if not result.anything_loaded:
         sys.exit(1)
     print_assessment(assess(db_path))
-    console.print(f"database: {db_path}  (open it with: duckdb {db_path})")
+    want_pdf = shutil.which("chromium") is not None
+    rep = render_report(
+        db_path, out, "Demo Enterprise (synthetic)", assessor="agentaudit demo", pdf=want_pdf
+    )
+    console.print(f"database: {db_path}  (open it with: duckdb {db_path})", soft_wrap=True)
+    console.print(
+        f"report:   {rep.html}"
+        + (f"  and {rep.pdf}" if rep.pdf else "  (install chromium for the PDF)"),
+        soft_wrap=True,
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -79,10 +80,9 @@ def connect(
     except duckdb.Error as exc:  # locked, unreadable, not a DuckDB file
         raise DatabaseError(f"cannot open database {target}: {exc}") from exc
     con.execute("SET TimeZone = 'UTC'")
-    try:
+    # Inside Jupyter DuckDB refuses the setting without ipywidgets (and shows no bar there).
+    with contextlib.suppress(duckdb.Error):
         con.execute("SET enable_progress_bar = false")
-    except duckdb.Error:
-        pass  # inside Jupyter DuckDB refuses the setting without ipywidgets; it is off there
     if not read_only:
         apply_schema(con)
     con.execute(MACROS)

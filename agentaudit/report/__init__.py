@@ -202,3 +202,94 @@ def screenshot(html_path: Path, png_path: Path, width: int = 1000, height: int =
 
 
 __all__ = ["ReportContext", "ReportResult", "context", "print_pdf", "render_report", "screenshot"]
+
+
+@dataclass
+class BatchRow:
+    client: str
+    level: int | None = None
+    report: str = ""
+    error: str = ""
+    seconds: float = 0.0
+
+
+def read_manifest(path: str | Path) -> list[dict[str, Any]]:
+    """Clients to report on: CSV or YAML rows with `client`, `exports` (folder) and options
+    (`assessor`, `policy`, `pdf`, `window_start`, `window_end`). Relative paths are taken
+    from the manifest's folder."""
+    import csv  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        data = yaml.safe_load(text) or []
+        rows = data.get("clients", data) if isinstance(data, dict) else data
+    else:
+        rows = list(csv.DictReader(text.splitlines()))
+    out = []
+    for i, row in enumerate(rows, start=1):
+        if not isinstance(row, dict) or not row.get("client") or not row.get("exports"):
+            raise AgentAuditError(f"{path}, client {i}: expected `client` and `exports`")
+        row = dict(row)
+        for key in ("exports", "policy"):
+            if row.get(key) and not Path(str(row[key])).is_absolute():
+                row[key] = str((path.parent / str(row[key])).resolve())
+        out.append(row)
+    return out
+
+
+def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
+    """Ingest, assess and report one client (runs in a worker process)."""
+    from agentaudit.ingest import ingest  # noqa: PLC0415
+
+    started = time.perf_counter()
+    name = str(row["client"])
+    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "client"
+    target = Path(out_dir) / slug
+    result = BatchRow(name)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        db = target / "audit.duckdb"
+        db.unlink(missing_ok=True)
+        loaded = ingest([row["exports"]], db)
+        if not loaded.anything_loaded:
+            raise AgentAuditError(f"nothing could be loaded from {row['exports']}")
+        want_pdf = str(row.get("pdf", pdf)).lower() in ("true", "1", "yes")
+        rep = render_report(
+            db,
+            target,
+            name,
+            assessor=str(row.get("assessor") or ""),
+            pdf=want_pdf,
+            policy=row.get("policy") or None,
+            window_start=row.get("window_start") or None,
+            window_end=row.get("window_end") or None,
+        )
+        con = connect(db, read_only=True)
+        try:
+            result.level = assess(con, policy=row.get("policy") or None, persist=False).level
+        finally:
+            con.close()
+        result.report = str(rep.pdf or rep.html)
+    except Exception as exc:  # noqa: BLE001 - one failing client must not stop the batch
+        result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def batch(
+    manifest: str | Path, out_dir: str | Path, *, workers: int = 2, pdf: bool = False
+) -> list[BatchRow]:
+    """Report on every client of a manifest in parallel worker processes; a failing client
+    is reported with its error and the others go on."""
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    rows = read_manifest(manifest)
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    if workers <= 1:
+        return [_one_client(r, str(out_dir), pdf) for r in rows]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_one_client, r, str(out_dir), pdf) for r in rows]
+        return [f.result() for f in futures]

@@ -270,8 +270,13 @@ def kpis(a: Assessment, charts: Charts) -> str:
             textposition="outside",
         )
     )
-    fig.update_layout(title="NHIs per human", xaxis_type="log", xaxis_title="NHIs per human",
-                      xaxis_range=[-0.5, 3.3], margin=dict(r=80))
+    fig.update_layout(
+        title="NHIs per human",
+        xaxis_type="log",
+        xaxis_title="NHIs per human",
+        xaxis_range=[-0.5, 3.3],
+        margin=dict(r=80),
+    )
     inv = m["metric_inventory_coverage"]
     shadow_pct = (inv.get("shadow") or 0) / inv["inventoried"] if inv.get("inventoried") else None
     rows = pd.DataFrame(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -9,15 +10,19 @@ import sys
 from pathlib import Path
 
 import click
+import duckdb
 import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from agentaudit import __version__
+from agentaudit import __version__, sqlshell
 from agentaudit.assess import Assessment, assess
+from agentaudit.diff import diff
+from agentaudit.diff import load as load_assessment
 from agentaudit.errors import AgentAuditError
+from agentaudit.export import export
 from agentaudit.ingest import FileResult, IngestResult, ingest, iter_files
 from agentaudit.report import batch, render_report
 from agentaudit.synth import PROFILES, config_for, generate
@@ -362,6 +367,143 @@ def batch_cmd(manifest: Path, out_dir: Path, workers: int, pdf: bool) -> None:
     console.print(table)
     if all(r.error for r in rows):
         sys.exit(1)
+
+
+@main.command("sql")
+@click.option(
+    "--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.argument("query", required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--write", is_flag=True, help="Allow statements that change the database.")
+def sql_cmd(db_path: Path, query: str | None, fmt: str, write: bool) -> None:
+    """Run QUERY on the audit database, or open an interactive SQL prompt without one."""
+    con = sqlshell.open_db(db_path, write)
+    try:
+        ok = _run_sql(con, query, fmt) if query is not None else _repl(con, fmt) is None
+    finally:
+        con.close()
+    if not ok:
+        sys.exit(1)
+
+
+def _run_sql(con, query: str, fmt: str) -> bool:
+    try:
+        columns, rows = sqlshell.run(con, query)
+    except duckdb.Error as exc:
+        err_console.print(Text(str(exc), style="red"))
+        return False
+    if fmt == "table":
+        table = Table(show_lines=False)
+        for c in columns:
+            table.add_column(c, overflow="fold")
+        for r in rows:
+            table.add_row(*[Text("" if v is None else str(v)) for v in r])
+        console.print(table)
+        console.print(f"{len(rows):,} row{'s' if len(rows) != 1 else ''}")
+    else:
+        click.echo(sqlshell.render(columns, rows, fmt), nl=False)
+    return True
+
+
+def _repl(con, fmt: str) -> None:
+    """A prompt with history (~/.agentaudit_history); statements end with ';'."""
+    import readline  # noqa: PLC0415
+
+    history = Path.home() / ".agentaudit_history"
+    with contextlib.suppress(OSError):
+        readline.read_history_file(history)
+    console.print("agentaudit SQL: end statements with ';', .tables lists them, .quit leaves")
+    buffer = ""
+    while True:
+        try:
+            line = input("sql> " if not buffer else "...> ")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not buffer and line.strip() in (".quit", ".exit"):
+            break
+        if not buffer and line.strip() == ".tables":
+            for name, kind, doc in sqlshell.schema(con):
+                console.print(Text(f"{name:32} {kind:6} {doc}"))
+            continue
+        buffer += line + "\n"
+        if buffer.strip().endswith(";"):
+            _run_sql(con, buffer, fmt)
+            buffer = ""
+    with contextlib.suppress(OSError):
+        readline.write_history_file(history)
+
+
+@main.command("schema")
+@click.option(
+    "--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def schema_cmd(db_path: Path) -> None:
+    """List the database's tables and views, each with what it holds."""
+    con = sqlshell.open_db(db_path, write=False)
+    try:
+        listing = sqlshell.schema(con)
+    finally:
+        con.close()
+    table = Table(title=str(db_path))
+    for c in ("name", "kind", "what it holds"):
+        table.add_column(c, overflow="fold")
+    for name, kind, doc in listing:
+        table.add_row(name, kind, doc)
+    console.print(table)
+
+
+@main.command("export")
+@click.option(
+    "--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def export_cmd(db_path: Path, out_dir: Path, policy: Path | None) -> None:
+    """Write the action plan (CSV, XLSX) and the assessment JSON for the client's ticketing."""
+    paths = export(assess(db_path, policy=policy), out_dir)
+    for kind, path in paths.items():
+        console.print(f"{kind:5} {path}")
+
+
+@main.command("diff")
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+def diff_cmd(old: Path, new: Path, fmt: str) -> None:
+    """Compare two assessment JSON files: level, criteria, KPIs, findings by fingerprint."""
+    d = diff(load_assessment(old), load_assessment(new))
+    if fmt == "json":
+        click.echo(json.dumps(d, indent=2, default=str))
+        return
+    lvl = d["level"]
+    console.print(
+        f"level {lvl['old']} -> {lvl['new']} ({lvl['change']:+d}); first failing "
+        f"{d['first_failing_criterion']['old']} -> "
+        f"{d['first_failing_criterion']['new']}",
+        soft_wrap=True,
+    )
+    table = Table(title="criteria that changed")
+    for c in ("criterion", "old", "new"):
+        table.add_column(c)
+    for cid, ch in d["criteria"].items():
+        table.add_row(
+            cid,
+            Text(f"{ch['old']['status']} {json.dumps(ch['old']['value'])}"),
+            Text(f"{ch['new']['status']} {json.dumps(ch['new']['value'])}"),
+        )
+    console.print(table)
+    f = d["findings"]
+    console.print(
+        f"findings: {len(f['new'])} new, {len(f['resolved'])} resolved, "
+        f"{len(f['still_open'])} still open"
+    )
 
 
 @main.command("demo")

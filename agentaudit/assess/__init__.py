@@ -60,6 +60,12 @@ TABLES = (
 )
 
 
+def _fingerprint(check_id: str, identity_key: Any, credential_key: Any) -> str:
+    from agentaudit.export import fingerprint  # noqa: PLC0415
+
+    return fingerprint(check_id, identity_key, credential_key)
+
+
 def mask(value: Any) -> Any:
     """Mask all but the last 4 characters of a credential id or key."""
     if value is None:
@@ -183,6 +189,11 @@ class Assessment:
                 }
                 for f in self.findings
             },
+            "finding_fingerprints": sorted(
+                _fingerprint(f.check.id, r.identity_key, r.credential_key)
+                for f in self.findings
+                for r in f.rows.itertuples()
+            ),
             "data_gaps": self.data_gaps,
             "policy": {k: v for k, v in self.policy.items()},
         }

@@ -11,5 +11,9 @@ FROM (SELECT
         coalesce((SELECT TRY_CAST(value AS TIMESTAMPTZ) FROM aa_policy WHERE key = 'window_end'),
                  (SELECT max(event_time) FROM events)) AS end_at);
 
+-- name: assessment_policy
+-- measures: the thresholds and settings the last assessment used (defaults or policy file)
+-- unit: key, value
+-- feeds: the report's methodology; reproducing any criterion by hand
 CREATE OR REPLACE VIEW assessment_policy AS
 SELECT key, value FROM aa_policy;

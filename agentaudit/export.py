@@ -1,0 +1,92 @@
+"""The action plan for a client's ticketing: one row per finding instance, with a stable
+fingerprint, written as CSV and XLSX (spreadsheet formulas neutralised) beside the JSON."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from agentaudit.assess import Assessment, mask
+
+COLUMNS = (
+    "fingerprint",
+    "check_id",
+    "severity",
+    "owasp",
+    "criterion",
+    "title",
+    "identity",
+    "credential",
+    "evidence",
+    "remediation",
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def fingerprint(check_id: str, identity_key: Any, credential_key: Any) -> str:
+    """A stable id for a finding instance: same check, identity and credential, same id."""
+    text = "\x1f".join(str(x or "") for x in (check_id, identity_key, credential_key))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def neutralise(value: Any) -> Any:
+    """Stop a spreadsheet from reading a cell as a formula (CSV/formula injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def action_plan(a: Assessment) -> list[dict[str, Any]]:
+    """One row per offending row of every check; credential ids masked."""
+    rows = []
+    for f in a.findings:
+        c = f.check
+        for r in f.rows.itertuples():
+            rows.append(
+                {
+                    "fingerprint": fingerprint(c.id, r.identity_key, r.credential_key),
+                    "check_id": c.id,
+                    "severity": c.severity,
+                    "owasp": c.owasp,
+                    "criterion": c.criterion,
+                    "title": c.title,
+                    "identity": r.identity_key,
+                    "credential": mask(r.credential_key),
+                    "evidence": r.evidence,
+                    "remediation": c.remediation,
+                }
+            )
+    return rows
+
+
+def export(a: Assessment, out_dir: str | Path) -> dict[str, Path]:
+    """Write action_plan.csv, action_plan.xlsx and assessment.json into `out_dir`."""
+    from openpyxl import Workbook  # noqa: PLC0415
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = action_plan(a)
+    paths = {
+        "csv": out / "action_plan.csv",
+        "xlsx": out / "action_plan.xlsx",
+        "json": out / "assessment.json",
+    }
+    with open(paths["csv"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: neutralise(v) for k, v in r.items()})
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "action plan"
+    ws.append(list(COLUMNS))
+    for r in rows:
+        ws.append([neutralise(r[k]) for k in COLUMNS])
+    for cell in ws[1]:
+        cell.font = cell.font.copy(bold=True)
+    wb.save(paths["xlsx"])
+    paths["json"].write_text(json.dumps(a.to_dict(), indent=2, default=str), encoding="utf-8")
+    return paths

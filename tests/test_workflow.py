@@ -1,0 +1,126 @@
+"""Consultant workflow: ad-hoc SQL, the schema listing, the action-plan export and the diff
+between two assessments."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+import agentaudit
+from agentaudit.assess import assess
+from agentaudit.cli import main
+from agentaudit.diff import diff
+from agentaudit.export import action_plan, export, fingerprint, neutralise
+from agentaudit.synth import config_for, generate
+
+SMALL = dict(humans=15, nhi_per_human=2.0, events=4000)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """Two clients' databases from generator runs with different profiles."""
+    base = tmp_path_factory.mktemp("workflow")
+    dbs = {}
+    for profile in ("level1", "level5"):
+        generate(base / profile, config_for(profile, seed=13, **SMALL))
+        dbs[profile] = base / f"{profile}.duckdb"
+        agentaudit.ingest([base / profile / "exports"], dbs[profile])
+        assess(dbs[profile])
+    return base, dbs
+
+
+def test_sql_formats_and_read_only_refusal(two_runs):
+    _, dbs = two_runs
+    db = str(dbs["level1"])
+    runner = CliRunner()
+    res = runner.invoke(
+        main,
+        [
+            "sql",
+            "--db",
+            db,
+            "--format",
+            "csv",
+            "SELECT platform, count(*) AS n FROM nhis GROUP BY 1 ORDER BY 1",
+        ],
+    )
+    assert res.exit_code == 0
+    rows = list(csv.reader(res.output.splitlines()))
+    assert rows[0] == ["platform", "n"] and {r[0] for r in rows[1:]} == {
+        "aws",
+        "entra",
+        "github",
+        "okta",
+    }
+    res = runner.invoke(
+        main, ["sql", "--db", db, "--format", "json", "SELECT count(*) AS n FROM shadow_agents"]
+    )
+    assert json.loads(res.output)[0]["n"] > 0
+    res = runner.invoke(main, ["sql", "--db", db, "--format", "markdown", "SELECT 1 AS a"])
+    assert res.output.splitlines()[:3] == ["| a |", "|---|", "| 1 |"]
+    res = runner.invoke(main, ["sql", "--db", db, "DELETE FROM events"])
+    assert res.exit_code == 1 and "read-only" in res.output
+    res = runner.invoke(main, ["sql", "--db", db, "SELEC 1"])
+    assert res.exit_code == 1 and 'syntax error at or near "SELEC"' in res.output
+    assert "Traceback" not in res.output
+    res = runner.invoke(main, ["sql", "--db", db, "--write", "CREATE TABLE notes (x INT)"])
+    assert res.exit_code == 0
+
+
+def test_interactive_prompt_runs_statements(two_runs):
+    _, dbs = two_runs
+    res = CliRunner().invoke(
+        main, ["sql", "--db", str(dbs["level5"])], input="SELECT 40 +\n2 AS answer;\n.quit\n"
+    )
+    assert res.exit_code == 0 and "42" in res.output
+
+
+def test_schema_lists_tables_and_views_with_descriptions(two_runs):
+    _, dbs = two_runs
+    res = CliRunner().invoke(main, ["schema", "--db", str(dbs["level1"])])
+    assert res.exit_code == 0
+    for name in ("events", "identities", "shadow_agents", "anomalies", "metric_nhi_ratio"):
+        assert name in res.output
+
+
+def test_export_neutralises_formulas_and_keeps_fingerprints_stable(two_runs, tmp_path):
+    _, dbs = two_runs
+    a = assess(dbs["level1"])
+    first = {r["fingerprint"] for r in action_plan(a)}
+    again = {r["fingerprint"] for r in action_plan(assess(dbs["level1"]))}
+    assert first == again and len(first) == len(action_plan(a))
+    assert fingerprint("X", "okta:a", None) != fingerprint("X", "okta:b", None)
+    hostile = '=HYPERLINK("http://x","y")'
+    assert neutralise(hostile) == "'" + hostile
+    a.findings[0].rows.loc[len(a.findings[0].rows)] = [hostile, None, hostile]
+    paths = export(a, tmp_path / "x")
+    text = paths["csv"].read_text()
+    assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    ws = load_workbook(paths["xlsx"]).active
+    values = [c.value for row in ws.iter_rows() for c in row if c.value]
+    assert "'" + hostile in values and hostile not in values
+    assert json.loads(paths["json"].read_text())["level"] == a.level
+
+
+def test_diff_between_two_profiles(two_runs, tmp_path):
+    _, dbs = two_runs
+    old, new = assess(dbs["level1"]).to_dict(), assess(dbs["level5"]).to_dict()
+    d = diff(json.loads(json.dumps(old, default=str)), json.loads(json.dumps(new, default=str)))
+    assert d["level"]["old"] < d["level"]["new"]
+    assert d["first_failing_criterion"]["old"] == "D1"
+    assert "D1" in d["criteria"]
+    assert d["findings"]["resolved"] and not set(d["findings"]["new"]) & set(
+        d["findings"]["resolved"]
+    )
+    (tmp_path / "o.json").write_text(json.dumps(old, default=str))
+    (tmp_path / "n.json").write_text(json.dumps(new, default=str))
+    res = CliRunner().invoke(main, ["diff", str(tmp_path / "o.json"), str(tmp_path / "n.json")])
+    assert res.exit_code == 0 and "level" in res.output and "resolved" in res.output
+    same = diff(
+        json.loads((tmp_path / "o.json").read_text()), json.loads((tmp_path / "o.json").read_text())
+    )
+    assert same["findings"]["new"] == [] and same["findings"]["resolved"] == []

@@ -506,6 +506,32 @@ def diff_cmd(old: Path, new: Path, fmt: str) -> None:
     )
 
 
+@main.command("lab")
+@click.option(
+    "--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/lab"),
+    show_default=True,
+    help="Where the notebook is written.",
+)
+@click.option("--port", type=int, default=None)
+@click.option("--dry-run", is_flag=True, help="Prepare the notebook and print the command only.")
+def lab_cmd(db_path: Path, workdir: Path, port: int | None, dry_run: bool) -> None:
+    """Open JupyterLab on the exploration notebook, connected to the database."""
+    from agentaudit import explore  # noqa: PLC0415
+
+    notebook = explore.prepare_lab(db_path, workdir)
+    cmd = explore.lab_command(notebook, port)
+    console.print(f"notebook: {notebook}", soft_wrap=True)
+    if dry_run:
+        console.print(" ".join(cmd), soft_wrap=True)
+        return
+    sys.exit(explore.launch_lab(notebook, port))
+
+
 @main.command("demo")
 @click.option(
     "--data",

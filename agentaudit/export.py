@@ -65,6 +65,7 @@ def action_plan(a: Assessment) -> list[dict[str, Any]]:
 def export(a: Assessment, out_dir: str | Path) -> dict[str, Path]:
     """Write action_plan.csv, action_plan.xlsx and assessment.json into `out_dir`."""
     from openpyxl import Workbook  # noqa: PLC0415
+    from openpyxl.styles import Font  # noqa: PLC0415
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -86,7 +87,7 @@ def export(a: Assessment, out_dir: str | Path) -> dict[str, Path]:
     for r in rows:
         ws.append([neutralise(r[k]) for k in COLUMNS])
     for cell in ws[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     wb.save(paths["xlsx"])
     paths["json"].write_text(json.dumps(a.to_dict(), indent=2, default=str), encoding="utf-8")
     return paths

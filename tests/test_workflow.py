@@ -124,3 +124,52 @@ def test_diff_between_two_profiles(two_runs, tmp_path):
         json.loads((tmp_path / "o.json").read_text()), json.loads((tmp_path / "o.json").read_text())
     )
     assert same["findings"]["new"] == [] and same["findings"]["resolved"] == []
+
+
+def test_explore_notebook_runs_under_papermill_and_nbval(two_runs, tmp_path):
+    import re
+    import subprocess
+    import sys
+
+    import papermill
+
+    from agentaudit.explore import NOTEBOOK
+
+    _, dbs = two_runs
+    executed = tmp_path / "explore.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(executed),
+        kernel_name="python3",
+        parameters={"db_path": str(dbs["level1"].resolve())},
+        progress_bar=False,
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--nbval-lax",
+            "-p",
+            "no:cacheprovider",
+            str(executed),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert re.search(r"\b\d+ passed", proc.stdout)
+
+
+def test_lab_prepares_the_notebook_for_the_database(two_runs, tmp_path):
+    _, dbs = two_runs
+    res = CliRunner().invoke(
+        main, ["lab", "--db", str(dbs["level5"]), "--workdir", str(tmp_path), "--dry-run"]
+    )
+    assert res.exit_code == 0 and "jupyterlab" in res.output
+    nb = json.loads((tmp_path / "explore.ipynb").read_text())
+    assert str(dbs["level5"].resolve()) in json.dumps(nb)

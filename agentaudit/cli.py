@@ -159,10 +159,17 @@ DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo" / "exports"
 @click.option(
     "--read-only", is_flag=True, help="Do not store the assessment views in the database."
 )
-def assess_cmd(db_path: Path, policy: Path | None, fmt: str, read_only: bool) -> None:
+@click.option(
+    "--exceptions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML risk acceptances (findings accepted with owner and expiry).",
+)
+def assess_cmd(
+    db_path: Path, policy: Path | None, fmt: str, read_only: bool, exceptions: Path | None
+) -> None:
     """Assess an audit database: classification, KPIs, findings and the maturity level."""
     try:
-        result = assess(db_path, policy=policy, persist=not read_only)
+        result = assess(db_path, policy=policy, exceptions=exceptions, persist=not read_only)
     except AgentAuditError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(2)
@@ -307,6 +314,11 @@ def _parse_value(text: str) -> object:
 @click.option("--window-start", default=None, help="ISO-8601; default: the first event.")
 @click.option("--window-end", default=None, help="ISO-8601; default: the last event.")
 @click.option("--pdf", is_flag=True, help="Also print the report to PDF (headless Chromium).")
+@click.option(
+    "--exceptions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML risk acceptances (findings accepted with owner and expiry).",
+)
 def report_cmd(
     db_path: Path,
     client: str,
@@ -317,6 +329,7 @@ def report_cmd(
     window_start: str | None,
     window_end: str | None,
     pdf: bool,
+    exceptions: Path | None,
 ) -> None:
     """Write the executive assessment report (self-contained HTML, and PDF)."""
     try:
@@ -330,6 +343,7 @@ def report_cmd(
             logo=logo,
             window_start=window_start,
             window_end=window_end,
+            exceptions=exceptions,
         )
     except AgentAuditError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
@@ -465,9 +479,19 @@ def schema_cmd(db_path: Path) -> None:
 )
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def export_cmd(db_path: Path, out_dir: Path, policy: Path | None) -> None:
+@click.option(
+    "--exceptions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML risk acceptances (findings accepted with owner and expiry).",
+)
+def export_cmd(db_path: Path, out_dir: Path, policy: Path | None, exceptions: Path | None) -> None:
     """Write the action plan (CSV, XLSX) and the assessment JSON for the client's ticketing."""
-    paths = export(assess(db_path, policy=policy), out_dir)
+    try:
+        result = assess(db_path, policy=policy, exceptions=exceptions)
+    except AgentAuditError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        sys.exit(2)
+    paths = export(result, out_dir)
     for kind, path in paths.items():
         console.print(f"{kind:5} {path}")
 

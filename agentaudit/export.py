@@ -9,10 +9,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from agentaudit.assess import Assessment, mask
 
 COLUMNS = (
     "fingerprint",
+    "status",
     "check_id",
     "severity",
     "owasp",
@@ -22,6 +25,8 @@ COLUMNS = (
     "credential",
     "evidence",
     "remediation",
+    "accepted_by",
+    "accepted_until",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,6 +42,13 @@ def neutralise(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def _text(value: Any) -> str:
+    """A cell's text: empty for missing values (None, NaN, NaT)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return str(value)[:10] if hasattr(value, "isoformat") else str(value)
 
 
 def action_plan(a: Assessment) -> list[dict[str, Any]]:
@@ -57,6 +69,9 @@ def action_plan(a: Assessment) -> list[dict[str, Any]]:
                     "credential": mask(r.credential_key),
                     "evidence": r.evidence,
                     "remediation": c.remediation,
+                    "status": getattr(r, "status", "open"),
+                    "accepted_by": _text(getattr(r, "accepted_by", None)),
+                    "accepted_until": _text(getattr(r, "accepted_until", None)),
                 }
             )
     return rows

@@ -173,3 +173,67 @@ def test_lab_prepares_the_notebook_for_the_database(two_runs, tmp_path):
     assert res.exit_code == 0 and "jupyterlab" in res.output
     nb = json.loads((tmp_path / "explore.ipynb").read_text())
     assert str(dbs["level5"].resolve()) in json.dumps(nb)
+
+
+def test_exceptions_accept_findings_without_hiding_them(two_runs, tmp_path):
+    from datetime import date
+
+    from agentaudit.errors import InputError
+
+    _, dbs = two_runs
+    base = assess(dbs["level1"])
+    shadow = next(f for f in base.findings if f.check.id == "NHI-SHADOW")
+    one = shadow.rows.iloc[0]
+    exc = tmp_path / "exceptions.yaml"
+    exc.write_text(f"""exceptions:
+  - check: NHI-SHADOW
+    fingerprint: {fingerprint("NHI-SHADOW", one.identity_key, None)}
+    justification: vendor-run integration, tracked elsewhere
+    owner: ciso@example.com
+    expires: 2099-12-31
+  - check: NHI-DORMANT
+    justification: quarterly jobs
+    owner: ops@example.com
+    expires: 2099-12-31
+  - check: NHI-OVERPRIVILEGED
+    justification: lapsed
+    owner: ops@example.com
+    expires: 2026-01-01
+""")
+    a = assess(dbs["level1"], exceptions=exc, as_of=date(2026, 6, 1))
+    got = {f.check.id: f for f in a.findings}
+    assert got["NHI-SHADOW"].accepted == 1 and got["NHI-SHADOW"].count == shadow.count - 1
+    accepted = got["NHI-SHADOW"].rows[got["NHI-SHADOW"].rows.status == "accepted"]
+    assert list(accepted.identity_key) == [one.identity_key]  # still listed, marked accepted
+    assert got["NHI-DORMANT"].count == 0 and got["NHI-DORMANT"].accepted > 0
+    # accepted instances no longer count against the criteria
+    before = base.metrics["metric_inventory_coverage"]["shadow"]
+    assert a.metrics["metric_inventory_coverage"]["shadow"] == before - 1
+    assert a.metrics["metric_dormant"]["dormant"] == 0
+    # the expired exception stops applying, and the assessment says so
+    assert got["NHI-OVERPRIVILEGED"].accepted == 0
+    assert (
+        a.criterion("G1").value["privileged_share"]
+        == base.criterion("G1").value["privileged_share"]
+        > 0
+    )
+    assert any("expired on 2026-01-01" in g for g in a.data_gaps)
+    assert [e.status for e in a.exceptions] == ["active", "active", "expired"]
+    plan = action_plan(a)
+    assert sum(r["status"] == "accepted" for r in plan) == 1 + got["NHI-DORMANT"].accepted
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("exceptions:\n  - check: NHI-SHADOW\n    owner: x@y.z\n    expires: soon\n")
+    with pytest.raises(InputError, match="record 1: missing justification"):
+        assess(dbs["level1"], exceptions=bad)
+    bad.write_text(
+        "exceptions:\n  - check: NOPE\n    justification: j\n    owner: o\n"
+        "    expires: 2099-01-01\n"
+    )
+    with pytest.raises(InputError, match="unknown check 'NOPE'"):
+        assess(dbs["level1"], exceptions=bad)
+    bad.write_text(
+        "exceptions:\n  - check: NHI-SHADOW\n    justification: j\n    owner: o\n"
+        "    expires: someday\n"
+    )
+    with pytest.raises(InputError, match="expires must be a date"):
+        assess(dbs["level1"], exceptions=bad)

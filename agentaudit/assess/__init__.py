@@ -9,7 +9,7 @@ documented in docs/assessment-json.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import pandas as pd
 from agentaudit import __version__
 from agentaudit.assess import maturity, views
 from agentaudit.assess.checks import OWASP_NHI, Check, all_checks
+from agentaudit.assess.exceptions import RiskAcceptance, load_exceptions, today
 from agentaudit.assess.policy import load_policy
 from agentaudit.db import connect
 
@@ -85,7 +86,12 @@ class Finding:
 
     @property
     def count(self) -> int:
-        return len(self.rows)
+        """Open instances (accepted ones are listed but not counted)."""
+        return int((self.rows.status == "open").sum()) if "status" in self.rows else len(self.rows)
+
+    @property
+    def accepted(self) -> int:
+        return int((self.rows.status == "accepted").sum()) if "status" in self.rows else 0
 
 
 @dataclass
@@ -101,6 +107,7 @@ class Assessment:
     findings: list[Finding]
     policy: dict[str, Any]
     data_gaps: list[str] = field(default_factory=list)
+    exceptions: list[RiskAcceptance] = field(default_factory=list)
 
     @property
     def level_name(self) -> str:
@@ -194,6 +201,7 @@ class Assessment:
                 for f in self.findings
                 for r in f.rows.itertuples()
             ),
+            "exceptions": [e.to_dict() for e in self.exceptions],
             "data_gaps": self.data_gaps,
             "policy": {k: v for k, v in self.policy.items()},
         }
@@ -203,6 +211,8 @@ def assess(
     db: str | Path | duckdb.DuckDBPyConnection,
     *,
     policy: str | Path | None = None,
+    exceptions: str | Path | None = None,
+    as_of: date | None = None,
     persist: bool = True,
     **overrides: Any,
 ) -> Assessment:
@@ -210,8 +220,10 @@ def assess(
 
     `persist` stores the views in the database so analysts can query them; a read-only
     connection gets temporary views instead. `overrides` replace policy thresholds.
+    `exceptions` is a risk-acceptance file; expiry is judged at `as_of` (default: today).
     """
     rules = load_policy(policy, **overrides)
+    accepted = load_exceptions(exceptions, {c.id for c in all_checks()}) if exceptions else []
     own = not isinstance(db, duckdb.DuckDBPyConnection)
     con = connect(db, read_only=not persist) if own else db
     try:
@@ -221,7 +233,8 @@ def assess(
             if not persist:
                 raise
             views.install(con, rules, persist=False)  # read-only database: temporary views
-        return _build(con, rules)
+        _apply_exceptions(con, accepted, as_of or today())
+        return _build(con, rules, accepted)
     finally:
         if own:
             con.close()
@@ -250,11 +263,46 @@ def _isna(v: Any) -> bool:
         return False
 
 
-def _build(con: duckdb.DuckDBPyConnection, rules: dict[str, Any]) -> Assessment:
+def _apply_exceptions(
+    con: duckdb.DuckDBPyConnection, accepted: list[RiskAcceptance], as_of: date
+) -> None:
+    """Resolve each exception to the finding rows it covers and record it in aa_exceptions."""
+    if not accepted:
+        return
+    from agentaudit.export import fingerprint  # noqa: PLC0415
+
+    checks = {c.id: c for c in all_checks()}
+    for e in accepted:
+        rows = con.sql(checks[e.check].sql).fetchall()
+        keys: list[tuple[Any, Any]]
+        if e.fingerprint:
+            keys = [(r[0], r[1]) for r in rows if fingerprint(e.check, r[0], r[1]) == e.fingerprint]
+        elif e.identity:
+            keys = [(e.identity, None)] if any(r[0] == e.identity for r in rows) else []
+        else:
+            keys = [(None, None)]
+        e.matched = len(rows) if not (e.fingerprint or e.identity) else len(keys)
+        e.status = "unmatched" if not keys else "expired" if e.expires < as_of else "active"
+        if not keys:
+            continue
+        con.executemany(
+            "INSERT INTO aa_exceptions VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                [e.check, k[0], k[1], e.owner, e.expires, e.justification, e.status == "active"]
+                for k in keys
+            ],
+        )
+
+
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    rules: dict[str, Any],
+    accepted: list[RiskAcceptance] | None = None,
+) -> Assessment:
     metrics = {v: _row(con, v) for v in METRIC_VIEWS}
     level, first, evaluated = maturity.evaluate(metrics, rules)
     tables = {t: con.sql(f"SELECT * FROM {t}").df() for t in TABLES}
-    findings = [Finding(c, con.sql(c.sql).df()) for c in all_checks()]
+    findings = [Finding(c, _with_status(con, c)) for c in all_checks()]
     w = _row(con, "assessment_window")
     window = {
         "start": _iso(w.get("start_at")),
@@ -269,7 +317,28 @@ def _build(con: duckdb.DuckDBPyConnection, rules: dict[str, Any]) -> Assessment:
     undated = metrics["metric_rotation"].get("undated") or 0
     if undated:
         gaps.append(f"{undated} live NHI secrets carry no creation or rotation date in any export")
-    return Assessment(level, first, evaluated, window, metrics, tables, findings, rules, gaps)
+    for e in accepted or []:
+        if e.status == "expired":
+            gaps.append(
+                f"exception {e.number} ({e.check}, {e.scope}) expired on "
+                f"{e.expires.isoformat()} and no longer applies"
+            )
+        elif e.status == "unmatched":
+            gaps.append(f"exception {e.number} ({e.check}, {e.scope}) matches no finding")
+    return Assessment(
+        level, first, evaluated, window, metrics, tables, findings, rules, gaps, accepted or []
+    )
+
+
+def _with_status(con: duckdb.DuckDBPyConnection, check: Check) -> pd.DataFrame:
+    """A check's rows, each `open` or `accepted` (with who accepted it and until when)."""
+    return con.sql(f"""
+        SELECT r.*, CASE WHEN x.check_id IS NOT NULL THEN 'accepted' ELSE 'open' END AS status,
+               x.owner AS accepted_by, x.expires AS accepted_until
+        FROM ({check.sql}) r
+        LEFT JOIN (SELECT * FROM aa_exceptions WHERE active AND check_id = '{check.id}') x
+          ON (x.identity_key IS NULL OR x.identity_key = r.identity_key)
+         AND (x.credential_key IS NULL OR x.credential_key = r.credential_key)""").df()
 
 
 def _iso(value: Any) -> str | None:

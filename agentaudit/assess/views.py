@@ -90,6 +90,9 @@ def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: 
             for k, v in sorted(policy.items())
         ],
     )
+    con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_exceptions
+                    (check_id VARCHAR, identity_key VARCHAR, credential_key VARCHAR,
+                     owner VARCHAR, expires DATE, justification VARCHAR, active BOOLEAN)""")
     rows = list(
         csv.DictReader(
             resources.files("agentaudit.assess")

@@ -49,6 +49,7 @@ def context(
     policy: str | None = None,
     logo: str | None = None,
     report_date: str | None = None,
+    exceptions: str | None = None,
 ) -> ReportContext:
     """Assess the database read-only and gather what the report shows."""
     if not db_path or not Path(db_path).exists():
@@ -60,7 +61,7 @@ def context(
         overrides["window_end"] = window_end
     con = connect(db_path, read_only=True)
     try:
-        a = assess(con, policy=policy, persist=False, **overrides)
+        a = assess(con, policy=policy, exceptions=exceptions, persist=False, **overrides)
         files = con.sql("SELECT * FROM files ORDER BY file_id").df()
     finally:
         con.close()
@@ -96,6 +97,7 @@ def render_report(
     window_start: str | None = None,
     window_end: str | None = None,
     report_date: str | None = None,
+    exceptions: str | Path | None = None,
 ) -> ReportResult:
     """Run the assessment notebook for one client and write `<out>/report.html` (and PDF)."""
     import nbformat  # noqa: PLC0415  (heavy imports only when a report is made)
@@ -114,6 +116,7 @@ def render_report(
         "window_end": window_end,
         "policy_path": str(Path(policy).resolve()) if policy else None,
         "logo_path": str(Path(logo).resolve()) if logo else None,
+        "exceptions_path": str(Path(exceptions).resolve()) if exceptions else None,
     }
     executed = out / "assessment.ipynb"
     t = time.perf_counter()

@@ -370,7 +370,7 @@ def _fmt_value(v: Any) -> str:
 
 
 def findings(a: Assessment, charts: Charts, examples: int = 3) -> str:
-    active = [f for f in a.findings if f.count]
+    active = [f for f in a.findings if f.count or f.accepted]
     counts = pd.DataFrame(
         [(f.check.id, f.check.severity, f.count) for f in active],
         columns=["check", "severity", "count"],
@@ -404,15 +404,18 @@ def findings(a: Assessment, charts: Charts, examples: int = 3) -> str:
 <h3>{esc(f.check.title)} <span class="aa-badge">{esc(f.check.severity)}</span>
 <span class="aa-badge">{esc(f.check.owasp)} {esc(OWASP_NHI[f.check.owasp])}</span>
 <span class="aa-badge">criterion {esc(f.check.criterion)}</span></h3>
-<p><strong>{f.count}</strong> instance{"s" if f.count != 1 else ""} ({esc(f.check.id)}).
+<p><strong>{f.count}</strong> open instance{"s" if f.count != 1 else ""}{
+            f", {f.accepted} accepted as risk exceptions" if f.accepted else ""
+        } ({esc(f.check.id)}).
 {esc(f.check.rationale)}</p>
 {
             table(
-                rows,
+                rows.sort_values("status", ascending=False),
                 {
                     "identity_key": "identity",
                     "credential_key": "credential",
                     "evidence": "evidence",
+                    "status": "status",
                 },
                 limit=examples,
             )

@@ -9,15 +9,17 @@ FROM nhis WHERE seen_in_exports AND NOT in_inventory;
 
 -- name: metric_inventory_coverage
 -- measures: D1, share of NHIs seen in the exports that the inventory lists; D2, shadow NHIs
---           as a share of inventoried NHIs
+--           as a share of inventoried NHIs (shadow agents accepted as exceptions count as listed)
 -- unit: shares (0..1)
 -- feeds: D1, D2; the inventory KPI against "30-40% more agents than documented"
 CREATE OR REPLACE VIEW metric_inventory_coverage AS
 SELECT *, seen_and_listed / nullif(seen, 0) AS coverage,
        shadow / nullif(inventoried, 0) AS shadow_share
 FROM (SELECT (SELECT count(*) FROM inventory) > 0 AS evidenced,
-             count(*) FILTER (seen_in_exports) AS seen,
-             count(*) FILTER (seen_in_exports AND in_inventory) AS seen_and_listed,
+             count(*) FILTER (nh.seen_in_exports) AS seen,
+             count(*) FILTER (nh.seen_in_exports AND (nh.in_inventory OR
+                 EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHADOW' AND (x.identity_key IS NULL OR x.identity_key = nh.identity_key) AND (x.credential_key IS NULL OR x.credential_key = NULL)))) AS seen_and_listed,
              (SELECT count(*) FROM inventory_agents) AS inventoried,
-             (SELECT count(*) FROM shadow_agents) AS shadow
-      FROM nhis);
+             (SELECT count(*) FROM shadow_agents s
+              WHERE NOT EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHADOW' AND (x.identity_key IS NULL OR x.identity_key = s.identity_key) AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS shadow
+      FROM nhis nh);

@@ -44,11 +44,15 @@ WHERE is_secret AND NOT reported_elsewhere AND dated_at IS NOT NULL;
 -- unit: share (0..1)
 -- feeds: G2; the stale-credential KPI
 CREATE OR REPLACE VIEW metric_rotation AS
-SELECT count(*) > 0 AS evidenced,
-       count(*) AS dated,
-       count(*) FILTER (NOT stale) AS fresh,
-       count(*) FILTER (stale) AS stale,
-       fresh / nullif(dated, 0) AS rotated_share,
-       (SELECT count(*) FROM nhi_credentials
-        WHERE is_secret AND NOT reported_elsewhere AND dated_at IS NULL) AS undated
-FROM credential_ages;
+SELECT *, fresh / nullif(dated, 0) AS rotated_share
+FROM (SELECT count(*) > 0 AS evidenced,
+             count(*) AS dated,
+             count(*) FILTER (NOT ca.stale OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-STALE-CREDENTIAL'
+                 AND (x.identity_key IS NULL OR x.identity_key = ca.identity_key)
+                 AND (x.credential_key IS NULL OR x.credential_key = ca.credential_key))) AS fresh,
+             count(*) FILTER (ca.stale AND NOT EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-STALE-CREDENTIAL'
+                 AND (x.identity_key IS NULL OR x.identity_key = ca.identity_key)
+                 AND (x.credential_key IS NULL OR x.credential_key = ca.credential_key))) AS stale,
+             (SELECT count(*) FROM nhi_credentials
+              WHERE is_secret AND NOT reported_elsewhere AND dated_at IS NULL) AS undated
+      FROM credential_ages ca);

@@ -64,7 +64,8 @@ CREATE OR REPLACE VIEW metric_shared_credentials AS
 SELECT *, shared / nullif(credentials, 0) AS shared_share
 FROM (SELECT count(*) > 0 AS evidenced,
              count(*) AS credentials,
-             count(*) FILTER (s.credential_key IS NOT NULL) AS shared
+             count(*) FILTER (s.credential_key IS NOT NULL AND NOT
+                 EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHARED-CREDENTIAL' AND (x.identity_key IS NULL OR x.identity_key = c.identity_key) AND (x.credential_key IS NULL OR x.credential_key = c.credential_key))) AS shared
       FROM nhi_credentials c LEFT JOIN (SELECT DISTINCT credential_key FROM shared_credentials) s
            USING (credential_key)
       WHERE NOT c.slot_duplicate);

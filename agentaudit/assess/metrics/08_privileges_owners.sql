@@ -22,7 +22,8 @@ CREATE OR REPLACE VIEW metric_privileged AS
 SELECT *, privileged / nullif(nhis, 0) AS privileged_share
 FROM (SELECT (SELECT count(*) FROM inventory_agents) > 0 AS evidenced,
              (SELECT count(*) FROM nhis WHERE is_active) AS nhis,
-             (SELECT count(*) FROM privileged_nhis) AS privileged);
+             (SELECT count(*) FROM privileged_nhis p
+              WHERE NOT EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-OVERPRIVILEGED' AND (x.identity_key IS NULL OR x.identity_key = p.identity_key) AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS privileged);
 
 -- name: orphaned_nhis
 -- measures: inventoried active NHIs whose owner is missing or not an active employee in the
@@ -42,13 +43,15 @@ WHERE n.is_active AND n.in_inventory AND NOT coalesce(p.is_active, false);
 -- unit: share (0..1)
 -- feeds: G3; the owner-coverage KPI
 CREATE OR REPLACE VIEW metric_owner_coverage AS
-SELECT (SELECT count(*) FROM inventory_agents) > 0
-           AND (SELECT count(*) FROM roster_people) > 0 AS evidenced,
-       count(*) AS nhis,
-       count(*) FILTER (p.is_active) AS owned,
-       owned / nullif(nhis, 0) AS owner_share
-FROM nhis n LEFT JOIN roster_people p ON p.email = n.owner_email
-WHERE n.is_active;
+SELECT *, owned / nullif(nhis, 0) AS owner_share
+FROM (SELECT (SELECT count(*) FROM inventory_agents) > 0
+                 AND (SELECT count(*) FROM roster_people) > 0 AS evidenced,
+             count(*) AS nhis,
+             count(*) FILTER (p.is_active OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-ORPHANED'
+                 AND (x.identity_key IS NULL OR x.identity_key = n.identity_key)
+                 AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS owned
+      FROM nhis n LEFT JOIN roster_people p ON p.email = n.owner_email
+      WHERE n.is_active);
 
 -- name: nhi_human_use
 -- measures: NHIs that people sign in as interactively (browser or console), and the keys the

@@ -7,8 +7,10 @@ CREATE OR REPLACE VIEW metric_monitoring AS
 SELECT *, visible / nullif(nhis, 0) AS monitored_share
 FROM (SELECT (SELECT count(*) FROM events) > 0 AS evidenced,
              count(*) AS nhis,
-             count(*) FILTER (event_count > 0) AS visible
-      FROM nhis WHERE is_active);
+             count(*) FILTER (n.event_count > 0 OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-UNMONITORED'
+                 AND (x.identity_key IS NULL OR x.identity_key = n.identity_key)
+                 AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS visible
+      FROM nhis n WHERE n.is_active);
 
 -- name: dormant_nhis
 -- measures: active NHIs unused for `dormant_days` or more at the end of the window (last
@@ -30,7 +32,8 @@ WHERE is_active AND (last_activity IS NULL OR last_activity <
 CREATE OR REPLACE VIEW metric_dormant AS
 SELECT *, dormant / nullif(nhis, 0) AS dormant_share
 FROM (SELECT (SELECT count(*) FROM nhis WHERE is_active) AS nhis,
-             (SELECT count(*) FROM dormant_nhis) AS dormant);
+             (SELECT count(*) FROM dormant_nhis d
+              WHERE NOT EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-DORMANT' AND (x.identity_key IS NULL OR x.identity_key = d.identity_key) AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS dormant);
 
 -- name: nhi_aliases
 -- measures: every id and name an NHI goes by (vendor ids, names, inventory ids), for matching

@@ -23,7 +23,8 @@ CREATE OR REPLACE VIEW metric_audit_trail AS
 SELECT *, attributable / nullif(nhi_events, 0) AS attributable_share
 FROM (SELECT count(*) > 0 AS evidenced,
              count(*) AS nhi_events,
-             count(*) FILTER (s.credential_key IS NULL) AS attributable,
+             count(*) FILTER (s.credential_key IS NULL OR
+                 EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHARED-CREDENTIAL' AND (x.identity_key IS NULL OR x.identity_key = e.actor_key) AND (x.credential_key IS NULL OR x.credential_key = e.credential_key))) AS attributable,
              (SELECT max(date_diff('second', gap_start, gap_end)) / 3600.0 FROM (
                   SELECT lag(event_time) OVER (PARTITION BY source_format ORDER BY event_time)
                              AS gap_start, event_time AS gap_end FROM events))
@@ -72,6 +73,9 @@ GROUP BY ALL;
 -- unit: share (0..1)
 -- feeds: F3 (first part)
 CREATE OR REPLACE VIEW metric_lifecycle AS
-SELECT count(*) AS nhis, count(*) FILTER (all_revoked_in_time) AS revoked,
-       revoked / nullif(nhis, 0) AS revoked_share
-FROM lifecycle_revocations;
+SELECT *, revoked / nullif(nhis, 0) AS revoked_share
+FROM (SELECT count(*) AS nhis,
+             count(*) FILTER (l.all_revoked_in_time OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-OFFBOARDING'
+                 AND (x.identity_key IS NULL OR x.identity_key = l.identity_key)
+                 AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS revoked
+      FROM lifecycle_revocations l);

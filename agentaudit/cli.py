@@ -319,6 +319,11 @@ def _parse_value(text: str) -> object:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML risk acceptances (findings accepted with owner and expiry).",
 )
+@click.option(
+    "--previous",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Assessment JSON of an earlier run: adds a 'since the previous assessment' section.",
+)
 def report_cmd(
     db_path: Path,
     client: str,
@@ -330,6 +335,7 @@ def report_cmd(
     window_end: str | None,
     pdf: bool,
     exceptions: Path | None,
+    previous: Path | None,
 ) -> None:
     """Write the executive assessment report (self-contained HTML, and PDF)."""
     try:
@@ -344,6 +350,7 @@ def report_cmd(
             window_start=window_start,
             window_end=window_end,
             exceptions=exceptions,
+            previous=previous,
         )
     except AgentAuditError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)

@@ -237,3 +237,30 @@ def test_exceptions_accept_findings_without_hiding_them(two_runs, tmp_path):
     )
     with pytest.raises(InputError, match="expires must be a date"):
         assess(dbs["level1"], exceptions=bad)
+
+
+def test_report_has_a_section_on_changes_since_the_previous_assessment(two_runs, tmp_path):
+    from agentaudit.report import render_report
+
+    _, dbs = two_runs
+    previous = tmp_path / "before.json"
+    previous.write_text(json.dumps(assess(dbs["level1"]).to_dict(), default=str))
+    res = CliRunner().invoke(
+        main,
+        [
+            "report",
+            "--db",
+            str(dbs["level5"]),
+            "--client",
+            "Acme",
+            "--out",
+            str(tmp_path / "r"),
+            "--previous",
+            str(previous),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "r" / "report.html").read_text()
+    assert "Since the previous assessment" in text and "Level 1 → <strong>" in text
+    plain = render_report(dbs["level5"], tmp_path / "plain", "Acme")
+    assert "Since the previous assessment" not in plain.html.read_text()

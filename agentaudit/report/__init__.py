@@ -5,6 +5,7 @@ Chromium. `render_report()` does one client; `batch()` many, in parallel process
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 import shutil
 import subprocess
@@ -39,6 +40,7 @@ class ReportContext:
     date: str
     logo_html: str = ""
     charts: Charts = field(default_factory=Charts)
+    previous: dict[str, Any] | None = None
 
 
 def context(
@@ -50,6 +52,7 @@ def context(
     logo: str | None = None,
     report_date: str | None = None,
     exceptions: str | None = None,
+    previous: str | None = None,
 ) -> ReportContext:
     """Assess the database read-only and gather what the report shows."""
     if not db_path or not Path(db_path).exists():
@@ -65,8 +68,14 @@ def context(
         files = con.sql("SELECT * FROM files ORDER BY file_id").df()
     finally:
         con.close()
+    prior = json.loads(Path(previous).read_text(encoding="utf-8")) if previous else None
     return ReportContext(
-        a, files, __version__, report_date or datetime.now(UTC).strftime("%Y-%m-%d"), _logo(logo)
+        a,
+        files,
+        __version__,
+        report_date or datetime.now(UTC).strftime("%Y-%m-%d"),
+        _logo(logo),
+        previous=prior,
     )
 
 
@@ -98,6 +107,7 @@ def render_report(
     window_end: str | None = None,
     report_date: str | None = None,
     exceptions: str | Path | None = None,
+    previous: str | Path | None = None,
 ) -> ReportResult:
     """Run the assessment notebook for one client and write `<out>/report.html` (and PDF)."""
     import nbformat  # noqa: PLC0415  (heavy imports only when a report is made)
@@ -117,6 +127,7 @@ def render_report(
         "policy_path": str(Path(policy).resolve()) if policy else None,
         "logo_path": str(Path(logo).resolve()) if logo else None,
         "exceptions_path": str(Path(exceptions).resolve()) if exceptions else None,
+        "previous_path": str(Path(previous).resolve()) if previous else None,
     }
     executed = out / "assessment.ipynb"
     t = time.perf_counter()

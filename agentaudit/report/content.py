@@ -4,6 +4,7 @@ Assessment. The notebook only calls these; every string from a log is escaped he
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 import pandas as pd
@@ -521,4 +522,38 @@ tables; each criterion's figure can be reproduced from the named view in the aud
 Thresholds are the maturity model's defaults unless a policy file overrides them.</p>
 <h3>Published figures used for benchmarking</h3>{table(bench)}""",
         "appendix",
+    )
+
+
+def changes(a: Assessment, previous: dict[str, Any] | None) -> str:
+    """What changed since a previous assessment (its JSON), or nothing without one."""
+    if not previous:
+        return ""
+    from agentaudit.diff import diff  # noqa: PLC0415
+
+    current = json.loads(json.dumps(a.to_dict(), default=str))
+    d = diff(previous, current)
+    lvl = d["level"]
+    crit = "".join(
+        f"<tr><td>{esc(cid)}</td><td>{esc(ch['old']['status'])} "
+        f"({esc(_fmt_value(ch['old']['value']))})</td><td>{esc(ch['new']['status'])} "
+        f"({esc(_fmt_value(ch['new']['value']))})</td></tr>"
+        for cid, ch in d["criteria"].items()
+    )
+    f = d["findings"]
+    kpis = "".join(
+        f"<li>{esc(k.replace('_', ' '))}: {esc(v['old'])} → {esc(v['new'])}</li>"
+        for k, v in d["kpis"].items()
+    )
+    return section(
+        "Since the previous assessment",
+        f"""
+<p>Level {lvl["old"]} → <strong>{lvl["new"]}</strong> ({lvl["change"]:+d}); first failing
+criterion {esc(d["first_failing_criterion"]["old"])} →
+{esc(d["first_failing_criterion"]["new"])}. Findings: {len(f["new"])} new,
+{len(f["resolved"])} resolved, {len(f["still_open"])} still open.</p>
+<ul>{kpis}</ul>
+<table class="aa-table"><thead><tr><th>criterion</th><th>before</th><th>now</th></tr></thead>
+<tbody>{crit}</tbody></table>""",
+        "changes",
     )

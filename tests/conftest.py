@@ -38,3 +38,42 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
     found = rows(con, sql, params)
     assert len(found) == 1, f"expected one row, got {found}"
     return found[0]
+
+
+def run_notebook_with_nbval(notebook: Path, parameters: dict, workdir: Path) -> str:
+    """Execute a notebook with papermill (absolute paths as parameters), then validate the
+    executed copy with nbval in lax mode; return nbval's output."""
+    import re
+    import subprocess
+    import sys
+
+    import papermill
+
+    executed = workdir / notebook.name
+    papermill.execute_notebook(
+        str(notebook),
+        str(executed),
+        kernel_name="python3",
+        parameters=parameters,
+        progress_bar=False,
+    )
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--nbval-lax",
+            "-p",
+            "no:cacheprovider",
+            str(executed),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert re.search(r"\b\d+ passed", proc.stdout)
+    return proc.stdout

@@ -7,12 +7,11 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
-import papermill
 import pytest
 from click.testing import CliRunner
+from conftest import run_notebook_with_nbval
 
 import agentaudit
 from agentaudit.cli import main
@@ -71,33 +70,9 @@ def report(enterprise):
 
 def test_notebook_runs_under_papermill_and_validates_with_nbval(enterprise, tmp_path):
     _, db = enterprise
-    executed = tmp_path / "assessment.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(executed),
-        kernel_name="python3",
-        parameters={"db_path": str(db.resolve()), "client": "Nbval Co"},
-        progress_bar=False,
+    run_notebook_with_nbval(
+        NOTEBOOK, {"db_path": str(db.resolve()), "client": "Nbval Co"}, tmp_path
     )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "--nbval-lax",
-            "-p",
-            "no:cacheprovider",
-            str(executed),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:]
-    assert re.search(r"\b\d+ passed", proc.stdout)
 
 
 def test_notebook_is_thin_with_one_parameters_cell():

@@ -96,7 +96,13 @@ def test_export_neutralises_formulas_and_keeps_fingerprints_stable(two_runs, tmp
     assert fingerprint("X", "okta:a", None) != fingerprint("X", "okta:b", None)
     hostile = '=HYPERLINK("http://x","y")'
     assert neutralise(hostile) == "'" + hostile
-    a.findings[0].rows.loc[len(a.findings[0].rows)] = [hostile, None, hostile]
+    rows = a.findings[0].rows
+    rows.loc[len(rows)] = {
+        "identity_key": hostile,
+        "credential_key": None,
+        "evidence": hostile,
+        "status": "open",
+    }
     paths = export(a, tmp_path / "x")
     text = paths["csv"].read_text()
     assert "'=HYPERLINK" in text and "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
@@ -127,42 +133,12 @@ def test_diff_between_two_profiles(two_runs, tmp_path):
 
 
 def test_explore_notebook_runs_under_papermill_and_nbval(two_runs, tmp_path):
-    import re
-    import subprocess
-    import sys
-
-    import papermill
+    from conftest import run_notebook_with_nbval
 
     from agentaudit.explore import NOTEBOOK
 
     _, dbs = two_runs
-    executed = tmp_path / "explore.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(executed),
-        kernel_name="python3",
-        parameters={"db_path": str(dbs["level1"].resolve())},
-        progress_bar=False,
-    )
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "--nbval-lax",
-            "-p",
-            "no:cacheprovider",
-            str(executed),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:]
-    assert re.search(r"\b\d+ passed", proc.stdout)
+    run_notebook_with_nbval(NOTEBOOK, {"db_path": str(dbs["level1"].resolve())}, tmp_path)
 
 
 def test_lab_prepares_the_notebook_for_the_database(two_runs, tmp_path):

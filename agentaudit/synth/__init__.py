@@ -20,6 +20,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from agentaudit.readers import agent_inventory, alerts, hr_roster
 from agentaudit.synth import activity, formats
 from agentaudit.synth.activity import Events
 from agentaudit.synth.config import PROFILES, SynthConfig, config_for
@@ -246,16 +247,7 @@ def _roster(pop: Population, out: Path) -> Path:
     ]
     return _write_csv(
         out / "hr_roster.csv",
-        [
-            "employee_id",
-            "email",
-            "display_name",
-            "department",
-            "status",
-            "hire_date",
-            "termination_date",
-            "manager_email",
-        ],
+        list(hr_roster.COLUMNS),
         rows,
     )
 
@@ -296,21 +288,7 @@ def _inventory(pop: Population, out: Path) -> Path:
         )
     return _write_csv(
         out / "agent_inventory.csv",
-        [
-            "agent_id",
-            "name",
-            "kind",
-            "platform",
-            "platform_id",
-            "credential_ids",
-            "owner_email",
-            "sanctioned",
-            "privileges",
-            "created_at",
-            "last_reviewed_at",
-            "decommissioned_at",
-            "purpose",
-        ],
+        list(agent_inventory.COLUMNS),
         rows,
     )
 
@@ -333,18 +311,7 @@ def _alerts(pop: Population, out: Path) -> Path:
     ]
     return _write_csv(
         out / "alerts.csv",
-        [
-            "alert_id",
-            "created_at",
-            "source",
-            "detection",
-            "severity",
-            "identity",
-            "automated",
-            "action",
-            "action_at",
-            "action_by",
-        ],
+        list(alerts.COLUMNS),
         rows,
     )
 

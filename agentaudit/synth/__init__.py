@@ -342,6 +342,10 @@ CREDENTIAL_REPORT_HEADER = [
 ]
 
 
+NO_KEY = ["false", "N/A", "N/A", "N/A", "N/A"]  # an unused access-key slot of the report
+NO_CERTS = ["false", "N/A", "false", "N/A"]  # both signing-certificate slots unused
+
+
 def _iso(dt: datetime | None) -> str:
     return dt.strftime("%Y-%m-%dT%H:%M:%S+00:00") if dt else "N/A"
 
@@ -360,20 +364,9 @@ def _credential_report(pop: Population, tracker: _Tracker, out: Path) -> Path:
             "not_supported",
             "not_supported",
             "true",
-            "false",
-            "N/A",
-            "N/A",
-            "N/A",
-            "N/A",
-            "false",
-            "N/A",
-            "N/A",
-            "N/A",
-            "N/A",
-            "false",
-            "N/A",
-            "false",
-            "N/A",
+            *NO_KEY,
+            *NO_KEY,
+            *NO_CERTS,
         ]
     ]
     for a in pop.accounts:
@@ -387,7 +380,7 @@ def _credential_report(pop: Population, tracker: _Tracker, out: Path) -> Path:
             for c in a.creds
             if pop.creds[c].revoked_at is None or pop.creds[c].revoked_at > pop.end
         ]
-        key = ["false", "N/A", "N/A", "N/A", "N/A"]
+        key = list(NO_KEY)
         if live:
             c = pop.creds[live[-1]]
             rotated = c.created_at or a.created_at
@@ -412,15 +405,8 @@ def _credential_report(pop: Population, tracker: _Tracker, out: Path) -> Path:
                 "N/A",
                 "true" if human else "false",
                 *key,
-                "false",
-                "N/A",
-                "N/A",
-                "N/A",
-                "N/A",
-                "false",
-                "N/A",
-                "false",
-                "N/A",
+                *NO_KEY,
+                *NO_CERTS,
             ]
         )
     return _write_csv(out / "aws" / "credential_report.csv", CREDENTIAL_REPORT_HEADER, rows)

@@ -329,3 +329,16 @@ def test_synth_cli_writes_exports_and_truth(tmp_path: Path):
     assert (out / "exports" / "agent_inventory.csv").exists()
     bad = CliRunner().invoke(main, ["synth", str(out), "--set", "nonsense=1"])
     assert bad.exit_code == 2 and "unknown synth parameter" in bad.output
+
+
+def test_bundled_demo_is_what_the_generator_writes(tmp_path: Path):
+    from agentaudit.synth import DEMO
+
+    demo = Path(__file__).resolve().parent.parent / "data" / "demo"
+    params = dict(DEMO)
+    out = generate(tmp_path / "demo", config_for(params.pop("profile"), **params)).out_dir
+    mine = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    committed = {p.relative_to(demo): p.read_bytes() for p in demo.rglob("*") if p.is_file()}
+    assert mine.keys() == committed.keys()
+    assert [k for k in mine if mine[k] != committed[k]] == []
+    assert sum(len(b) for b in committed.values()) < 5_000_000  # a few MB at most

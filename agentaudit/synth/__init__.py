@@ -27,9 +27,12 @@ from agentaudit.synth.config import PROFILES, SynthConfig, config_for
 from agentaudit.synth.population import Population, build
 from agentaudit.synth.truth import truth_of
 
-__all__ = ["PROFILES", "SynthConfig", "SynthResult", "config_for", "generate"]
+__all__ = ["DEMO", "PROFILES", "SynthConfig", "SynthResult", "config_for", "generate"]
 
 CHUNK_DAYS = 30
+# The bundled demo enterprise in data/demo: `agentaudit synth data/demo --profile level3
+# --seed 2026 --humans 30 --nhi-per-human 3 --events 20000`.
+DEMO = {"profile": "level3", "seed": 2026, "humans": 30, "nhi_per_human": 3.0, "events": 20000}
 TENANT = "6f1b0c2e-7a4d-4e8b-9c3f-2d5e8a1b4c7d"
 
 

@@ -8,6 +8,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 import duckdb
@@ -29,6 +30,12 @@ from agentaudit.synth import PROFILES, config_for, generate
 
 console = Console(width=max(Console().width, 140))
 err_console = Console(stderr=True)
+
+
+def fail(exc: AgentAuditError) -> NoReturn:
+    """Report a user-facing error (file, record, what was expected) and exit with status 2."""
+    err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    sys.exit(2)
 
 
 @click.group()
@@ -57,8 +64,7 @@ def ingest_cmd(paths: tuple[Path, ...], db_path: Path, mapping: Path | None, qui
     try:
         result = run_ingest(paths, db_path, mapping, quiet)
     except AgentAuditError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-        sys.exit(2)
+        fail(exc)
     print_ingest_summary(result)
     if not result.anything_loaded:
         err_console.print("[red]nothing could be loaded[/red]")
@@ -171,8 +177,7 @@ def assess_cmd(
     try:
         result = assess(db_path, policy=policy, exceptions=exceptions, persist=not read_only)
     except AgentAuditError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(2)
+        fail(exc)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
@@ -353,8 +358,7 @@ def report_cmd(
             previous=previous,
         )
     except AgentAuditError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(2)
+        fail(exc)
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     console.print(
         f"report: {result.html}" + (f"  pdf: {result.pdf}" if result.pdf else "") + f"  ({timing})",
@@ -372,8 +376,7 @@ def batch_cmd(manifest: Path, out_dir: Path, workers: int, pdf: bool) -> None:
     try:
         rows = batch(manifest, out_dir, workers=workers, pdf=pdf)
     except AgentAuditError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(2)
+        fail(exc)
     table = Table(title=f"batch {manifest}")
     for col in ("client", "level", "report", "error", "seconds"):
         table.add_column(col, overflow="fold")
@@ -496,8 +499,7 @@ def export_cmd(db_path: Path, out_dir: Path, policy: Path | None, exceptions: Pa
     try:
         result = assess(db_path, policy=policy, exceptions=exceptions)
     except AgentAuditError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(2)
+        fail(exc)
     paths = export(result, out_dir)
     for kind, path in paths.items():
         console.print(f"{kind:5} {path}")

@@ -51,11 +51,6 @@ CREATE OR REPLACE TEMP MACRO aa_bool(s) AS
     CASE lower(aa_none(s)) WHEN 'true' THEN true WHEN 'yes' THEN true WHEN '1' THEN true
                            WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false END;
 
-CREATE OR REPLACE TEMP MACRO aa_mask(s) AS
-    CASE WHEN s IS NULL THEN NULL
-         WHEN length(s::VARCHAR) <= 4 THEN '****'
-         ELSE '****' || right(s::VARCHAR, 4) END;
-
 CREATE OR REPLACE TEMP MACRO aa_mask_text(s) AS
     CASE WHEN regexp_matches(s::VARCHAR, '"(?i:{_SECRET_KEYS})"\s*:|{_SECRET_VALUES}')
          THEN regexp_replace(

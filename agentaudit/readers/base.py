@@ -291,9 +291,3 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str) -> int:
         SELECT * EXCLUDE (raw, reject_reason) FROM _staged WHERE reject_reason IS NULL"""
     )
     return int(scalar(con, "SELECT count(*) FROM _staged WHERE reject_reason IS NULL"))
-
-
-def has_keys(sample: Sample, *keys: str) -> bool:
-    """True when the first record has every key (case-insensitively)."""
-    present = sample.lower_keys()
-    return all(k.lower() in present for k in keys)

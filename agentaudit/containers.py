@@ -210,7 +210,12 @@ def _sniff_csv(sample: Sample, text: str) -> None:
 
 # --- staging records -------------------------------------------------------------------------
 
-_RAW_TABLE = "CREATE OR REPLACE TEMP TABLE _raw (rec_no BIGINT, raw VARCHAR, problem VARCHAR)"
+# `_raw` is a view: over `_records` (filled record by record) or, for NDJSON, straight over the
+# lines DuckDB read, so that a large file's text is not copied once more before mapping.
+_RAW_TABLE = """
+CREATE OR REPLACE TEMP TABLE _records (rec_no BIGINT, raw VARCHAR, problem VARCHAR);
+CREATE OR REPLACE TEMP VIEW _raw AS SELECT rec_no, raw, problem FROM _records;
+"""
 
 
 def _sql_str(value: str | Path) -> str:
@@ -220,7 +225,7 @@ def _sql_str(value: str | Path) -> str:
 def stage_records(
     con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str, str] | None = None
 ) -> list[str]:
-    """Fill temp table `_raw(rec_no, raw, problem)` with the file's records; return notes.
+    """Make temp view `_raw(rec_no, raw, problem)` hold the file's records; return notes.
 
     `rename` maps a CSV's own headers to ours (from a column-mapping file).
     """
@@ -232,6 +237,13 @@ def stage_records(
     if sample.container == "csv":
         return _stage_csv(con, sample, rename or {})
     raise ValueError(f"cannot stage container {sample.container}")
+
+
+def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the staged records of the last file (they can be as large as the file)."""
+    con.execute("DROP VIEW IF EXISTS _raw")
+    for table in ("_lines", "_records", "_csv", "_csv_rejects", "_csv_scans"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _compression(sample: Sample) -> str:
@@ -252,14 +264,16 @@ def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
         )
     except duckdb.Error as exc:
         return _salvage(con, sample, exc)
+    first = scalar(con, "SELECT min(rowid) FROM _lines")
     con.execute(
-        """INSERT INTO _raw SELECT rowid - m + 1,
-                  CASE WHEN rowid = m THEN ltrim(line, chr(65279)) ELSE line END, NULL
-           FROM _lines, (SELECT min(rowid) AS m FROM _lines)
+        f"""CREATE OR REPLACE TEMP VIEW _raw AS
+           SELECT rowid - {first or 0} + 1 AS rec_no,
+                  CASE WHEN rowid = {first or 0} THEN ltrim(line, chr(65279)) ELSE line END AS raw,
+                  NULL::VARCHAR AS problem
+           FROM _lines
            WHERE line IS NOT NULL AND length(line) > 0
              AND NOT (ascii(line) IN (9, 13, 32) AND trim(line) = '')"""
     )
-    con.execute("DROP TABLE _lines")
     return []
 
 
@@ -272,7 +286,7 @@ def _stage_document(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]
         records = "[doc]"
     try:
         con.execute(
-            f"""INSERT INTO _raw
+            f"""INSERT INTO _records
             WITH d AS (SELECT json AS doc FROM read_json_objects({_sql_str(sample.read_path)},
                           format='unstructured', maximum_object_size=2147483647,
                           compression='{_compression(sample)}')),
@@ -307,13 +321,13 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str,
     else:
         return _salvage_csv(con, sample, names, error)
     con.execute(
-        """INSERT INTO _raw SELECT rowid - m + 1, raw, NULL
+        """INSERT INTO _records SELECT rowid - m + 1, raw, NULL
            FROM _csv, (SELECT min(rowid) AS m FROM _csv)"""
     )
     n_good = scalar(con, "SELECT count(*) FROM _csv")
     # Rejected rows carry their line numbers; number them after the good rows' ordinals.
     con.execute(
-        f"""INSERT INTO _raw
+        f"""INSERT INTO _records
         SELECT {n_good} + row_number() OVER (ORDER BY line), any_value(csv_line),
                'CSV line ' || line || ': ' || string_agg(error_message, '; ')
         FROM _csv_rejects GROUP BY line"""
@@ -351,7 +365,7 @@ def _salvage_csv(
         problems.append(f"CSV line {reader.line_num}: {err}; the rest of the file was not read")
     if rec_nos:
         con.register("_salvaged", pa.table({"rec_no": rec_nos, "raw": raws, "problem": problems}))
-        con.execute("INSERT INTO _raw SELECT rec_no, raw, problem FROM _salvaged")
+        con.execute("INSERT INTO _records SELECT rec_no, raw, problem FROM _salvaged")
         con.unregister("_salvaged")
     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return [f"read row by row after DuckDB reported: {first_line}"]
@@ -382,11 +396,11 @@ def _salvage(con: duckdb.DuckDBPyConnection, sample: Sample, exc: Exception) -> 
                 problems.append(None)
     else:
         _salvage_elements(sample, text, rec_nos, raws, problems)
-    con.execute("DELETE FROM _raw")
+    con.execute("DELETE FROM _records")
     if rec_nos:
         batch = pa.table({"rec_no": rec_nos, "raw": raws, "problem": problems})
         con.register("_salvaged", batch)
-        con.execute("INSERT INTO _raw SELECT rec_no, raw, problem FROM _salvaged")
+        con.execute("INSERT INTO _records SELECT rec_no, raw, problem FROM _salvaged")
         con.unregister("_salvaged")
     note = "file is truncated (compressed stream ends early)" if truncated else ""
     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -75,6 +76,12 @@ def connect(
     except duckdb.Error as exc:  # locked, unreadable, not a DuckDB file
         raise DatabaseError(f"cannot open database {target}: {exc}") from exc
     con.execute("SET TimeZone = 'UTC'")
+    # A cap on DuckDB's memory (it spills to disk beyond it), e.g. for a batch on a small box.
+    if limit := os.environ.get("AGENTAUDIT_MEMORY_LIMIT"):
+        try:
+            con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+        except duckdb.Error as exc:
+            raise DatabaseError(f"AGENTAUDIT_MEMORY_LIMIT={limit}: {exc}") from exc
     # Inside Jupyter DuckDB refuses the setting without ipywidgets (and shows no bar there).
     with contextlib.suppress(duckdb.Error):
         con.execute("SET enable_progress_bar = false")

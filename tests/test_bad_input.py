@@ -187,7 +187,9 @@ def test_a_crash_mid_load_leaves_the_database_as_it_was(tmp_path: Path, monkeypa
         raise duckdb.IOException("disk full (simulated)")
 
     real = base.write_extras
-    monkeypatch.setattr(base, "write_extras", lambda con, reader: (real(con, reader), boom(con)))
+    monkeypatch.setattr(
+        base, "write_extras", lambda con, *tables: (real(con, *tables), boom(con))
+    )
     result = agentaudit.ingest([FIXTURES / "okta_system_log.ndjson"], db)
     assert result.files[0].status == "failed"
     assert "disk full (simulated)" in result.files[0].message
@@ -200,6 +202,34 @@ def test_a_crash_mid_load_leaves_the_database_as_it_was(tmp_path: Path, monkeypa
     monkeypatch.undo()
     again = agentaudit.ingest([FIXTURES / "okta_system_log.ndjson"], db)
     assert again.files[0].status == "loaded" and again.files[0].rows_loaded == 5
+
+
+def test_a_file_failing_at_write_time_does_not_take_its_batch_down(
+    tmp_path: Path, monkeypatch
+):
+    okta = FIXTURES / "okta_system_log.ndjson"
+    real = base.write_events
+
+    def fails_for_okta(con, staged):
+        n = real(con, staged)
+        if con.sql(f"SELECT any_value(source_format) FROM {staged}").fetchall()[0][0] == (
+            "okta_system_log"
+        ):
+            raise duckdb.IOException("disk full (simulated)")
+        return n
+
+    monkeypatch.setattr(base, "write_events", fails_for_okta)
+    files = [FIXTURES / "hr_roster.csv", okta, FIXTURES / "github_audit.ndjson"]
+    con = agentaudit.connect(tmp_path / "a.duckdb")
+    result = agentaudit.ingest(files, con)
+    status = {Path(f.path).name: (f.status, f.rows_loaded) for f in result.files}
+    assert status["okta_system_log.ndjson"] == ("failed", 0)
+    assert status["hr_roster.csv"][0] == status["github_audit.ndjson"][0] == "loaded"
+    assert rows(con, "SELECT DISTINCT source_format FROM events") == [("github_audit",)]
+    assert one(con, "SELECT count(*) FROM roster") == (3,)
+    assert one(con, "SELECT count(*) FROM files WHERE status = 'failed'") == (1,)
+    # The staged copies of every file are gone once the batch is written.
+    assert rows(con, "SELECT table_name FROM duckdb_tables() WHERE temporary") == []
 
 
 def test_cli_summary_and_exit_codes(tmp_path: Path):

@@ -34,8 +34,8 @@ _BAD_DATES = "\n".join(
     f"WHEN {c} IS NOT NULL AND aa_ts({c}) IS NULL THEN 'unparseable {c} ' || {c}" for c in DATES
 )
 
-SELECT = f"""
-SELECT rec_no, agent_id, name, lower(kind) AS kind, lower(platform) AS platform, platform_id,
+MAPPING = f"""
+    agent_id, name, lower(kind) AS kind, lower(platform) AS platform, platform_id,
     aa_list(credential_ids) AS credential_ids, lower(owner_email) AS owner_email,
     aa_bool(sanctioned) AS sanctioned, aa_list(privileges) AS privileges,
     aa_ts(created_at) AS created_at, aa_ts(last_reviewed_at) AS last_reviewed_at,
@@ -50,7 +50,6 @@ SELECT rec_no, agent_id, name, lower(kind) AS kind, lower(platform) AS platform,
               THEN 'sanctioned must be true or false, got ' || sanctioned
          {_BAD_DATES}
     END AS invalid
-FROM f
 """
 
 READER = Reader(
@@ -59,7 +58,7 @@ READER = Reader(
     target="inventory",
     detect=detect,
     fields={c: (f"$.{c}",) for c in COLUMNS},
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     required_columns=REQUIRED,
     containers=("csv",),
 )

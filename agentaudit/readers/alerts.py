@@ -24,8 +24,8 @@ def detect(sample: Sample) -> bool:
     return named or {"alert_id", "identity"} <= set(sample.header or [])
 
 
-SELECT = f"""
-SELECT rec_no, alert_id, aa_ts(created_at) AS created_at, source, detection,
+MAPPING = f"""
+    alert_id, aa_ts(created_at) AS created_at, source, detection,
     lower(severity) AS severity, identity, aa_bool(automated) AS automated,
     coalesce(lower(action), 'none') AS action, aa_ts(action_at) AS action_at, action_by,
     CASE WHEN alert_id IS NULL THEN 'missing alert_id'
@@ -39,7 +39,6 @@ SELECT rec_no, alert_id, aa_ts(created_at) AS created_at, source, detection,
          WHEN action_at IS NOT NULL AND aa_ts(action_at) IS NULL
               THEN 'unparseable action_at ' || action_at
     END AS invalid
-FROM f
 """
 
 READER = Reader(
@@ -48,7 +47,7 @@ READER = Reader(
     target="alerts",
     detect=detect,
     fields={c: (f"$.{c}",) for c in COLUMNS},
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     required_columns=REQUIRED,
     containers=("csv",),
 )

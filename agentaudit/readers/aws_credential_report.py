@@ -47,15 +47,14 @@ FIELDS = {
     "created": ("$.user_creation_time",),
 }
 
-SELECT = """
-SELECT rec_no, user_name, arn,
+MAPPING = """
+    user_name, arn,
     CASE WHEN user_name IS NULL THEN 'missing user'
          WHEN arn IS NULL THEN 'missing arn'
          WHEN arn NOT LIKE 'arn:%' THEN 'arn is not an ARN: ' || arn
          WHEN created IS NOT NULL AND aa_ts(created) IS NULL
               THEN 'unparseable user_creation_time ' || created
     END AS invalid
-FROM f
 """
 
 USERS = """
@@ -116,7 +115,7 @@ READER = Reader(
     target="extras",
     detect=detect,
     fields=FIELDS,
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     required_columns=REQUIRED,
     containers=("csv", "json_document"),
     prepare=unwrap,

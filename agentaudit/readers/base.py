@@ -1,7 +1,8 @@
 """What a reader is, and the shared SQL that turns staged records into canonical rows.
 
 A reader is data plus a little SQL: how to recognise its format from a file's first record,
-and a SELECT that maps one record (`j`, a JSON value) to the columns of its target table.
+the vendor fields it reads, and SELECT-list expressions that map those fields to the columns
+of its target table.
 Validation, rejects, and the identity and credential upserts are the same for every reader
 and live here once.
 """
@@ -15,9 +16,8 @@ from pathlib import Path
 import duckdb
 
 from agentaudit.containers import Sample
-from agentaudit.db import scalar
 
-# Columns an event reader's SELECT must produce (besides event_time_raw), in table order.
+# Columns an event reader's `columns_sql` must produce (besides event_time_raw), in table order.
 EVENT_COLUMNS = (
     "source_format",
     "platform",
@@ -55,8 +55,8 @@ class Reader:
     """One export format: how to recognise it, which fields it reads, and how to map them.
 
     `fields` names each vendor field the mapping needs and the JSON paths it may sit at (the
-    first non-empty wins); they are extracted in one pass per record, so a reader's SELECT
-    reads plain columns of `f(rec_no, j, <field>...)` instead of parsing JSON again.
+    first non-empty wins); they are extracted in one pass per record, so a reader's
+    `columns_sql` reads plain columns of `f(<field>...)` instead of parsing JSON again.
     """
 
     name: str
@@ -64,7 +64,7 @@ class Reader:
     target: str  # events | roster | inventory | alerts | extras
     detect: Callable[[Sample], bool]
     fields: Fields
-    select_sql: str  # SELECT ... FROM f: the target's columns (see EVENT_COLUMNS)
+    columns_sql: str  # SELECT-list over f: the target's columns (see EVENT_COLUMNS)
     record_sql: str = "raw"  # the record inside each staged text `raw` (e.g. an escaped string)
     time_field: str = ""  # named in reject reasons: where the timestamp was expected
     actor_field: str = ""  # named in reject reasons: where the actor was expected
@@ -74,11 +74,13 @@ class Reader:
     extra_sql: tuple[str, ...] = field(default=())  # more inserts from `_staged` (targets...)
 
 
-def fields_cte(reader: Reader) -> str:
-    """CTEs `_x` and `f`: every declared field of every staged record, from one JSON parse.
+def mapped_cte(reader: Reader) -> str:
+    """CTEs `_x`, `f` and `m`: every staged record mapped by the reader, in one pass.
 
-    `_x(rec_no, problem, j, l)` keeps the record text `j` and the extracted list `l`, NULL
-    when the text does not parse; `f(rec_no, j, <field>...)` is what a reader's SELECT reads.
+    `_x` parses each record once into the list `_l` of its declared fields (NULL when the text
+    does not parse); `f(rec_no, <field>...)` is what a reader's `columns_sql` reads; `m` adds
+    those columns to the record's number, text and staging problem. No join: each record is
+    carried through with its own text, so a file costs one scan of `_raw`.
     """
     paths: list[str] = []
     cols: list[str] = []
@@ -86,68 +88,72 @@ def fields_cte(reader: Reader) -> str:
         exprs = []
         for path in alternatives:
             paths.append(path)
-            exprs.append(f"aa_none(l[{len(paths)}])")
+            exprs.append(f"aa_none(_l[{len(paths)}])")
         expr = exprs[0] if len(exprs) == 1 else "coalesce(" + ", ".join(exprs) + ")"
         cols.append(f"{expr} AS {name}")
     path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-    return f"""_x AS (SELECT rec_no, problem, j, try(json_extract_string(j, {path_list})) AS l
-               FROM (SELECT rec_no, problem, {reader.record_sql} AS j FROM _raw)),
-    f AS (SELECT rec_no, j, {", ".join(cols)} FROM _x)"""
+    keep = "rec_no, _problem, _text, _j, _l"
+    return f"""_x AS (SELECT {keep.replace(", _l", "")},
+                      try(json_extract_string(_j, {path_list})) AS _l
+               FROM (SELECT rec_no, problem AS _problem, raw AS _text,
+                            {reader.record_sql} AS _j FROM _raw)),
+    f AS (SELECT {keep}, {", ".join(cols)} FROM _x),
+    m AS (SELECT {keep}, {reader.columns_sql} FROM f)"""
 
 
-_RECORD_PROBLEM = """CASE WHEN x.problem IS NOT NULL THEN x.problem
-             WHEN x.l IS NULL THEN 'malformed JSON: the record does not parse'
-             WHEN NOT starts_with(ltrim(x.j), '{') THEN 'the record is not a JSON object'
+_RECORD_PROBLEM = """CASE WHEN _problem IS NOT NULL THEN _problem
+             WHEN _l IS NULL THEN 'malformed JSON: the record does not parse'
+             WHEN NOT starts_with(ltrim(_j), '{') THEN 'the record is not a JSON object'
         END"""
 
 
 def stage_events(con: duckdb.DuckDBPyConnection, reader: Reader, file_id: int) -> None:
-    """Map `_records` through the reader's SELECT into `_staged` with a reject reason per row."""
-    cols = ", ".join(f"m.{c}" for c in EVENT_COLUMNS)
+    """Map `_raw` through the reader's columns into `_staged` with a reject reason per row."""
     time_field = reader.time_field.replace("'", "''")
     actor_field = reader.actor_field.replace("'", "''")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _staged AS
-        WITH {fields_cte(reader)}, m0 AS ({reader.select_sql}),
-             m AS (SELECT *, aa_ts(event_time_raw) AS event_time FROM m0)
-        SELECT {file_id} AS file_id, r.rec_no AS record_no, r.raw,
-               m.event_time, {cols},
+        WITH {mapped_cte(reader)},
+             t AS (SELECT *, aa_ts(event_time_raw) AS event_time FROM m)
+        SELECT {file_id} AS file_id, rec_no AS record_no, _text AS raw,
+               event_time, {", ".join(EVENT_COLUMNS)},
                coalesce({_RECORD_PROBLEM},
-                   CASE WHEN m.event_time_raw IS NULL
+                   CASE WHEN event_time_raw IS NULL
                             THEN 'missing timestamp: expected {time_field}'
-                        WHEN m.event_time IS NULL
-                            THEN 'unparseable timestamp ' || m.event_time_raw
+                        WHEN event_time IS NULL
+                            THEN 'unparseable timestamp ' || event_time_raw
                                  || ' in {time_field}'
-                        WHEN m.actor_id IS NULL
+                        WHEN actor_id IS NULL
                             THEN 'missing actor: expected {actor_field}'
                    END) AS reject_reason
-        FROM _x x JOIN _raw r USING (rec_no) LEFT JOIN m USING (rec_no)"""
+        FROM t"""
     )
 
 
-def write_rejects(con: duckdb.DuckDBPyConnection, file_id: int, path: Path) -> int:
-    """Copy `_staged` rows with a reject reason into `rejects`; return how many."""
-    con.execute(
-        """INSERT INTO rejects
+def write_rejects(con: duckdb.DuckDBPyConnection, staged: str, path: Path) -> int:
+    """Copy the rows of staged table `staged` that carry a reject reason into `rejects`."""
+    rows = con.execute(
+        f"""INSERT INTO rejects
         SELECT file_id, ?, record_no, reject_reason, aa_mask_text(left(raw, 20000))
-        FROM _staged WHERE reject_reason IS NOT NULL""",
+        FROM {staged} WHERE reject_reason IS NOT NULL""",
         [str(path)],
-    )
-    return int(scalar(con, "SELECT count(*) FROM _staged WHERE reject_reason IS NOT NULL"))
+    ).fetchall()
+    return int(rows[0][0])
 
 
-def write_events(con: duckdb.DuckDBPyConnection) -> int:
-    """Insert the good staged rows into `events` and upsert their actors and credentials."""
+def write_events(con: duckdb.DuckDBPyConnection, staged: str) -> int:
+    """Insert the good rows of staged table `staged` into `events`, secrets masked, and
+    upsert their actors and credentials; return how many events."""
     cols = ", ".join(EVENT_COLUMNS)
-    con.execute(
+    rows = con.execute(
         f"""INSERT INTO events (file_id, record_no, event_time, {cols}, raw)
         SELECT file_id, record_no, event_time, {cols}, aa_mask_text(raw)
-        FROM _staged WHERE reject_reason IS NULL"""
-    )
-    n = int(scalar(con, "SELECT count(*) FROM _staged WHERE reject_reason IS NULL"))
+        FROM {staged} WHERE reject_reason IS NULL"""
+    ).fetchall()
+    n = int(rows[0][0])
     upsert_identities(
         con,
-        """SELECT actor_key AS identity_key, any_value(platform) AS platform,
+        f"""SELECT actor_key AS identity_key, any_value(platform) AS platform,
                   any_value(actor_id) AS native_id, max(actor_name) AS name,
                   max(actor_display_name) AS display_name,
                   max(CASE WHEN actor_name LIKE '%@%' THEN lower(actor_name) END) AS email,
@@ -158,11 +164,11 @@ def write_events(con: duckdb.DuckDBPyConnection) -> int:
                   min(event_time) AS first_seen, max(event_time) AS last_seen,
                   count(*) AS event_count, [any_value(source_format)] AS source_formats,
                   [any_value(file_id)] AS file_ids
-           FROM _staged WHERE reject_reason IS NULL GROUP BY actor_key""",
+           FROM {staged} WHERE reject_reason IS NULL GROUP BY actor_key""",
     )
     upsert_credentials(
         con,
-        """SELECT credential_key, any_value(platform) AS platform,
+        f"""SELECT credential_key, any_value(platform) AS platform,
                   any_value(credential_id) AS credential_id,
                   mode(credential_type) AS credential_type, mode(actor_key) AS identity_key,
                   NULL AS status, NULL::TIMESTAMPTZ AS created_at,
@@ -171,7 +177,7 @@ def write_events(con: duckdb.DuckDBPyConnection) -> int:
                   min(event_time) AS first_seen, max(event_time) AS last_seen,
                   count(*) AS use_count, [any_value(source_format)] AS source_formats,
                   [any_value(file_id)] AS file_ids
-           FROM _staged WHERE reject_reason IS NULL AND credential_key IS NOT NULL
+           FROM {staged} WHERE reject_reason IS NULL AND credential_key IS NOT NULL
            GROUP BY credential_key""",
     )
     return n
@@ -189,14 +195,19 @@ CREATE OR REPLACE TEMP TABLE _extra_credentials (
 """
 
 
-def write_extras(con: duckdb.DuckDBPyConnection, reader: Reader) -> None:
-    """Run the reader's extra inserts (identities and credentials named outside the actor)."""
+def stage_extras(con: duckdb.DuckDBPyConnection, reader: Reader) -> None:
+    """Run the reader's extra inserts from `_staged` into the temp tables `_extra_identities`
+    and `_extra_credentials` (identities and credentials named outside the actor)."""
     con.execute(EXTRA_TABLES)
     for sql in reader.extra_sql:
         con.execute(sql)
+
+
+def write_extras(con: duckdb.DuckDBPyConnection, identities: str, credentials: str) -> None:
+    """Merge staged extra identities and credentials (see `stage_extras`) into the database."""
     upsert_identities(
         con,
-        """SELECT identity_key, any_value(platform) AS platform, any_value(native_id) AS native_id,
+        f"""SELECT identity_key, any_value(platform) AS platform, any_value(native_id) AS native_id,
                   max(name) AS name, max(display_name) AS display_name,
                   max(CASE WHEN name LIKE '%@%' THEN lower(name) END) AS email,
                   any_value(vendor_type) AS vendor_type,
@@ -206,11 +217,11 @@ def write_extras(con: duckdb.DuckDBPyConnection, reader: Reader) -> None:
                   max(last_seen) AS last_seen, 0 AS event_count,
                   list_distinct(list(source_format)) AS source_formats,
                   list_distinct(list(file_id)) AS file_ids
-           FROM _extra_identities WHERE identity_key IS NOT NULL GROUP BY identity_key""",
+           FROM {identities} WHERE identity_key IS NOT NULL GROUP BY identity_key""",
     )
     upsert_credentials(
         con,
-        """SELECT credential_key, any_value(platform) AS platform,
+        f"""SELECT credential_key, any_value(platform) AS platform,
                   any_value(credential_id) AS credential_id,
                   any_value(credential_type) AS credential_type,
                   any_value(identity_key) AS identity_key,
@@ -222,7 +233,7 @@ def write_extras(con: duckdb.DuckDBPyConnection, reader: Reader) -> None:
                   min(seen_at) AS first_seen, max(seen_at) AS last_seen, 0 AS use_count,
                   list_distinct(list(source_format)) AS source_formats,
                   list_distinct(list(file_id)) AS file_ids
-           FROM _extra_credentials WHERE credential_key IS NOT NULL GROUP BY credential_key""",
+           FROM {credentials} WHERE credential_key IS NOT NULL GROUP BY credential_key""",
     )
 
 
@@ -271,23 +282,24 @@ def upsert_credentials(con: duckdb.DuckDBPyConnection, select_sql: str) -> None:
 
 
 def stage_table(con: duckdb.DuckDBPyConnection, reader: Reader, file_id: int) -> None:
-    """Map `_records` of a client CSV through the reader's SELECT into `_staged`.
+    """Map `_raw` of a client CSV through the reader's columns into `_staged`.
 
-    The reader's SELECT yields the target table's columns plus `invalid`, a reason or NULL.
+    The reader's columns are the target table's plus `invalid`, a reason or NULL.
     """
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _staged AS
-        WITH {fields_cte(reader)}, m AS ({reader.select_sql})
-        SELECT {file_id} AS file_id, r.rec_no AS record_no, r.raw, m.* EXCLUDE (rec_no, invalid),
+        WITH {mapped_cte(reader)}
+        SELECT {file_id} AS file_id, rec_no AS record_no, _text AS raw,
+               m.* EXCLUDE (rec_no, _problem, _text, _j, _l, invalid),
                coalesce({_RECORD_PROBLEM}, m.invalid) AS reject_reason
-        FROM _x x JOIN _raw r USING (rec_no) LEFT JOIN m USING (rec_no)"""
+        FROM m"""
     )
 
 
-def write_table(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Insert the good staged rows of a client CSV into its table; return how many."""
-    con.execute(
+def write_table(con: duckdb.DuckDBPyConnection, staged: str, table: str) -> int:
+    """Insert the good rows of a client CSV's staged table into its table; return how many."""
+    rows = con.execute(
         f"""INSERT INTO {table} BY NAME
-        SELECT * EXCLUDE (raw, reject_reason) FROM _staged WHERE reject_reason IS NULL"""
-    )
-    return int(scalar(con, "SELECT count(*) FROM _staged WHERE reject_reason IS NULL"))
+        SELECT * EXCLUDE (raw, reject_reason) FROM {staged} WHERE reject_reason IS NULL"""
+    ).fetchall()
+    return int(rows[0][0])

@@ -47,8 +47,7 @@ ACTOR_ID = """CASE WHEN id_type = 'AssumedRole' THEN coalesce(issuer_arn, arn)
                    THEN coalesce(invoked_by, arn, principal_id)
                    ELSE coalesce(arn, principal_id, account_id) END"""
 
-SELECT = f"""
-SELECT rec_no,
+MAPPING = f"""
     event_time AS event_time_raw,
     'cloudtrail' AS source_format, 'aws' AS platform,
     event_id, event_name AS event_type, event_category AS category,
@@ -74,7 +73,6 @@ SELECT rec_no,
          WHEN secret_id IS NOT NULL THEN 'secret'
          ELSE resource_type END AS target_type,
     event_source AS resource
-FROM f
 """
 
 # lookup-events output carries the CloudTrail record as an escaped JSON string.
@@ -129,7 +127,7 @@ READER = Reader(
     target="events",
     detect=detect,
     fields=FIELDS,
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     record_sql=RECORD,
     time_field="eventTime",
     actor_field="userIdentity (arn, principalId or invokedBy)",

@@ -42,8 +42,7 @@ FIELDS = {
 
 ACTOR_ID = "coalesce(user_id, app_sp_id, app_id, app_display)"
 
-SELECT = f"""
-SELECT rec_no,
+MAPPING = f"""
     activity_time AS event_time_raw,
     'entra_audit' AS source_format, 'entra' AS platform,
     id AS event_id, activity AS event_type, category,
@@ -60,7 +59,6 @@ SELECT rec_no,
     app_id, app_display AS app_name, NULL AS user_agent, user_ip AS source_ip,
     NULL::BOOLEAN AS is_interactive,
     t0_id AS target_id, t0_name AS target_name, t0_type AS target_type, service AS resource
-FROM f
 """
 
 _TARGETS = """(SELECT s.*, unnest(json_extract(coalesce(raw::JSON->'properties', raw::JSON),
@@ -114,7 +112,7 @@ READER = Reader(
     target="events",
     detect=detect,
     fields=FIELDS,
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     time_field="activityDateTime (or time)",
     actor_field="initiatedBy.user.id or initiatedBy.app",
     extra_sql=(TARGET_IDENTITIES, CREDENTIALS),

@@ -63,8 +63,7 @@ IS_MI = """(lower(coalesce(category, '')) = 'managedidentitysigninlogs'
 IS_SP = f"""({IS_MI} OR lower(coalesce(category, '')) = 'serviceprincipalsigninlogs'
             OR event_kind = 'servicePrincipal' OR (user_id IS NULL AND sp_id IS NOT NULL))"""
 
-SELECT = f"""
-SELECT rec_no,
+MAPPING = f"""
     created AS event_time_raw,
     'entra_signin' AS source_format, 'entra' AS platform,
     id AS event_id, coalesce(operation, 'Sign-in activity') AS event_type,
@@ -96,7 +95,6 @@ SELECT rec_no,
     resource_id AS target_id, resource_name AS target_name,
     CASE WHEN resource_name IS NOT NULL THEN 'resource' END AS target_type,
     resource_name AS resource
-FROM f
 """
 
 READER = Reader(
@@ -105,7 +103,7 @@ READER = Reader(
     target="events",
     detect=detect,
     fields=FIELDS,
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     time_field="createdDateTime (or time)",
     actor_field="userId or servicePrincipalId",
 )

@@ -41,8 +41,7 @@ FIELDS = {
     "business": ("$.business",),
 }
 
-SELECT = """
-SELECT rec_no,
+MAPPING = """
     ts AS event_time_raw,
     'github_audit' AS source_format, 'github' AS platform,
     doc_id AS event_id, action AS event_type, split_part(action, '.', 1) AS category,
@@ -69,7 +68,6 @@ SELECT rec_no,
          WHEN team IS NOT NULL THEN 'team' WHEN org IS NOT NULL THEN 'organization' END
         AS target_type,
     coalesce(org, business) AS resource
-FROM f
 """
 
 READER = Reader(
@@ -78,7 +76,7 @@ READER = Reader(
     target="events",
     detect=detect,
     fields=FIELDS,
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     time_field="@timestamp (or created_at)",
     actor_field="actor",
     containers=("ndjson", "json_array", "json_wrapper", "json_document", "csv"),

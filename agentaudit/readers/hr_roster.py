@@ -23,8 +23,8 @@ def detect(sample: Sample) -> bool:
     return named or ({"employee_id", "email"} <= header and "kind" not in header)
 
 
-SELECT = f"""
-SELECT rec_no, employee_id, lower(email) AS email, display_name, department,
+MAPPING = f"""
+    employee_id, lower(email) AS email, display_name, department,
     lower(status) AS status,
     TRY_CAST(aa_ts(hire_date) AS DATE) AS hire_date,
     TRY_CAST(aa_ts(termination_date) AS DATE) AS termination_date,
@@ -39,7 +39,6 @@ SELECT rec_no, employee_id, lower(email) AS email, display_name, department,
          WHEN termination_date IS NOT NULL AND aa_ts(termination_date) IS NULL
               THEN 'unparseable termination_date ' || termination_date
     END AS invalid
-FROM f
 """
 
 READER = Reader(
@@ -48,7 +47,7 @@ READER = Reader(
     target="roster",
     detect=detect,
     fields={c: (f"$.{c}",) for c in COLUMNS},
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     required_columns=REQUIRED,
     containers=("csv",),
 )

@@ -41,8 +41,7 @@ FIELDS = {
     "request_uri": ("$.debugContext.debugData.requestUri", "$.debugcontext.debugData.requestUri"),
 }
 
-SELECT = f"""
-SELECT rec_no,
+MAPPING = f"""
     published AS event_time_raw,
     'okta_system_log' AS source_format, 'okta' AS platform,
     uuid AS event_id, event_type, split_part(event_type, '.', 1) AS category,
@@ -67,7 +66,6 @@ SELECT rec_no,
         AS is_interactive,
     t0_id AS target_id, t0_name AS target_name, t0_type AS target_type,
     request_uri AS resource
-FROM f
 """
 
 # API tokens named as targets (system.api_token.create / .revoke) are credentials too.
@@ -89,7 +87,7 @@ READER = Reader(
     target="events",
     detect=detect,
     fields=FIELDS,
-    select_sql=SELECT,
+    columns_sql=MAPPING,
     time_field="published",
     actor_field="actor.id",
     extra_sql=(TOKENS,),

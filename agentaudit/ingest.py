@@ -222,13 +222,12 @@ class Loader:
         try:
             try:
                 with transaction(self.con):
-                    for item in self.pending:
-                        self._write(item)
+                    self._write(self.pending)
             except (duckdb.Error, AgentAuditError):
                 for item in self.pending:
                     try:
                         with transaction(self.con):
-                            self._write(item)
+                            self._write([item])
                     except (duckdb.Error, AgentAuditError) as exc:
                         self._fail(item, f"could not be written: {str(exc).splitlines()[0]}")
         finally:
@@ -315,23 +314,29 @@ class Loader:
         self.pending.append(item)
         return res
 
-    def _write(self, item: _Pending) -> None:
-        """Write one staged file into the database (inside the caller's transaction)."""
-        con, res, reader = self.con, item.result, item.reader
-        staged, identities, credentials = item.tables
-        rejected = base.write_rejects(con, staged, item.path)
-        if reader.target == "events":
-            loaded = base.write_events(con, staged)
-        elif reader.target in ("roster", "inventory", "alerts"):
-            loaded = base.write_table(con, staged, reader.target)
-        else:
-            loaded = res.rows_read - rejected
-        base.write_extras(con, identities, credentials)
-        if (loaded, rejected) != (res.rows_loaded, res.rows_rejected):
-            raise AgentAuditError(
-                f"{item.path}: wrote {loaded} + {rejected} rejected of {res.rows_read} read"
-            )
-        _insert_file_row(con, res, item.digest, item.sample, item.path)
+    def _write(self, items: list[_Pending]) -> None:
+        """Write staged files into the database (inside the caller's transaction)."""
+        con = self.con
+        events = [i for i in items if i.reader.target == "events"]
+        if events:
+            written = base.write_events(con, [i.tables[0] for i in events])
+            expected = sum(i.result.rows_loaded for i in events)
+            if written != expected:
+                raise AgentAuditError(f"wrote {written} events of the {expected} staged")
+        for item in items:
+            res, reader = item.result, item.reader
+            staged, identities, credentials = item.tables
+            rejected = base.write_rejects(con, staged, item.path)
+            if reader.target in ("roster", "inventory", "alerts"):
+                loaded = base.write_table(con, staged, reader.target)
+            else:
+                loaded = res.rows_loaded
+            base.write_extras(con, identities, credentials)
+            if (loaded, rejected) != (res.rows_loaded, res.rows_rejected):
+                raise AgentAuditError(
+                    f"{item.path}: wrote {loaded} + {rejected} rejected of {res.rows_read} read"
+                )
+            _insert_file_row(con, res, item.digest, item.sample, item.path)
 
     def _fail(self, item: _Pending, message: str) -> None:
         """Record a staged file whose write failed; its result object is updated in place."""

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 import zlib
 from dataclasses import dataclass, field
@@ -23,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from agentaudit.db import scalar
+from agentaudit.db import scalar, setting
 
 HEAD_BYTES = 1 << 20
 WRAPPER_KEYS = ("Records", "value", "Events")
@@ -242,7 +242,7 @@ def stage_records(
 def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the staged records of the last file (they can be as large as the file)."""
     con.execute("DROP VIEW IF EXISTS _raw")
-    for table in ("_lines", "_records", "_csv", "_csv_rejects", "_csv_scans"):
+    for table in ("_lines", "_elements", "_records", "_csv", "_csv_rejects", "_csv_scans"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -255,13 +255,14 @@ def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
     # keeps file order (preserve_insertion_order), so rowid order is line order. Row ids of a
     # table created inside a transaction start at a large offset: count from the smallest.
     try:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE _lines AS
+        with setting(con, "preserve_insertion_order", "true"):
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _lines AS
             SELECT line FROM read_csv({_sql_str(sample.read_path)}, columns={{'line': 'VARCHAR'}},
                 delim='\x01', quote='', escape='', header=false, auto_detect=false,
                 strict_mode=false, new_line='\\r\\n', max_line_size=268435456,
                 compression='{_compression(sample)}')"""
-        )
+            )
     except duckdb.Error as exc:
         return _salvage(con, sample, exc)
     first = scalar(con, "SELECT min(rowid) FROM _lines")
@@ -277,7 +278,71 @@ def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
     return []
 
 
+def _stream_array(con: duckdb.DuckDBPyConnection, sample: Sample) -> bool:
+    """Stream the records of a JSON array (top level, or a wrapper's `Records` / `value`
+    array) element by element; False when the file does not allow it (then the whole
+    document is parsed, and salvaged if need be).
+
+    Parsing a whole document holds it several times over in memory: a 500 MB CloudTrail
+    file took over 5 GB. DuckDB streams a top-level array, so a wrapper's array is first cut
+    out into a temporary file (the bytes from its `[` to the last `]`).
+    """
+    path, compression = sample.read_path, _compression(sample)
+    if sample.container == "json_wrapper":
+        path, compression = _cut_wrapper_array(sample), "none"
+        if path is None:
+            return False
+    try:
+        with setting(con, "preserve_insertion_order", "true"):  # rowid order = file order
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _elements AS
+                SELECT json AS raw FROM read_json_objects({_sql_str(path)}, format='array',
+                    maximum_object_size=268435456, compression='{compression}')"""
+            )
+    except duckdb.Error:
+        return False
+    finally:
+        if path != sample.read_path:
+            Path(path).unlink(missing_ok=True)
+    first = scalar(con, "SELECT min(rowid) FROM _elements") or 0
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW _raw AS
+        SELECT rowid - {first} + 1 AS rec_no, raw, NULL::VARCHAR AS problem FROM _elements"""
+    )
+    return True
+
+
+def _cut_wrapper_array(sample: Sample) -> Path | None:
+    """A temporary file holding just the wrapper's records array, or None."""
+    assert sample.read_path is not None
+    key = (sample.wrapper_key or "").encode()
+    opener = gzip.open if sample.compression == "gzip" else open
+    out = temp_path(".json")
+    try:
+        with opener(sample.read_path, "rb") as src, open(out, "wb") as dst:
+            head = src.read(HEAD_BYTES)
+            match = re.search(rb'"' + re.escape(key) + rb'"\s*:\s*\[', head)
+            if not match:
+                raise ValueError("no records array in the head")
+            dst.write(head[match.end() - 1 :])
+            shutil.copyfileobj(src, dst, 1 << 20)
+        with open(out, "r+b") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - 65536))
+            tail = fh.read()
+            end = tail.rfind(b"]")
+            if end < 0:
+                raise ValueError("no end of the records array")
+            fh.truncate(max(0, size - 65536) + end + 1)
+    except (OSError, ValueError, EOFError, zlib.error):
+        out.unlink(missing_ok=True)
+        return None
+    return out
+
+
 def _stage_document(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
+    if sample.container in ("json_array", "json_wrapper") and _stream_array(con, sample):
+        return []
     if sample.container == "json_wrapper":
         records = f"json_extract(doc, '$.{sample.wrapper_key}[*]')"
     elif sample.container == "json_array":
@@ -307,14 +372,15 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str,
         con.execute("DROP TABLE IF EXISTS _csv_rejects")
         con.execute("DROP TABLE IF EXISTS _csv_scans")
         try:
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _csv AS
+            with setting(con, "preserve_insertion_order", "true"):  # rowid order = file order
+                con.execute(
+                    f"""CREATE OR REPLACE TEMP TABLE _csv AS
                 SELECT to_json(t)::VARCHAR AS raw FROM (SELECT trim(COLUMNS(*)) FROM read_csv(
                     {_sql_str(sample.read_path)}, columns={columns}, header=true,
                     auto_detect=false, delim=',', quote='"', escape='"', strict_mode={strict},
                     store_rejects=true, rejects_table='_csv_rejects', rejects_scan='_csv_scans',
                     compression='{_compression(sample)}', null_padding=false)) t"""
-            )
+                )
             break
         except duckdb.Error as exc:
             error = exc
@@ -364,11 +430,18 @@ def _salvage_csv(
         raws.append("")
         problems.append(f"CSV line {reader.line_num}: {err}; the rest of the file was not read")
     if rec_nos:
-        con.register("_salvaged", pa.table({"rec_no": rec_nos, "raw": raws, "problem": problems}))
+        con.register("_salvaged", _arrow(rec_nos, raws, problems))
         con.execute("INSERT INTO _records SELECT rec_no, raw, problem FROM _salvaged")
         con.unregister("_salvaged")
     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return [f"read row by row after DuckDB reported: {first_line}"]
+
+
+def _arrow(rec_nos: list[int], raws: list[str], problems: list[str | None]) -> Any:
+    """Salvaged records as an Arrow table DuckDB can read (pyarrow imported only here)."""
+    import pyarrow as pa  # noqa: PLC0415 - only salvage needs it
+
+    return pa.table({"rec_no": rec_nos, "raw": raws, "problem": problems})
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -398,8 +471,7 @@ def _salvage(con: duckdb.DuckDBPyConnection, sample: Sample, exc: Exception) -> 
         _salvage_elements(sample, text, rec_nos, raws, problems)
     con.execute("DELETE FROM _records")
     if rec_nos:
-        batch = pa.table({"rec_no": rec_nos, "raw": raws, "problem": problems})
-        con.register("_salvaged", batch)
+        con.register("_salvaged", _arrow(rec_nos, raws, problems))
         con.execute("INSERT INTO _records SELECT rec_no, raw, problem FROM _salvaged")
         con.unregister("_salvaged")
     note = "file is truncated (compressed stream ends early)" if truncated else ""

@@ -113,6 +113,17 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("COMMIT")
 
 
+@contextmanager
+def setting(con: duckdb.DuckDBPyConnection, name: str, value: str) -> Iterator[None]:
+    """Run a block with one DuckDB setting changed, then put the old value back."""
+    before = scalar(con, f"SELECT current_setting('{name}')")
+    con.execute(f"SET {name} = '{value}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET {name} = '{before}'")
+
+
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
     """The first column of the first row of a query (None when it returns no row)."""
     rows = con.sql(sql, params=params).fetchall()

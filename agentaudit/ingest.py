@@ -1,5 +1,6 @@
-"""Load client export files into the audit database, one transaction per file, and account
-for every record: read = loaded + rejected, and every rejected record says why."""
+"""Load client export files into the audit database and account for every record:
+read = loaded + rejected, and every rejected record says why. Each file lands whole or not at
+all: files are mapped one at a time, then written in batches, one transaction per batch."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import yaml
 
 from agentaudit import containers, readers
 from agentaudit.containers import Sample
-from agentaudit.db import connect, scalar, transaction
+from agentaudit.db import connect, scalar, setting, transaction
 from agentaudit.errors import AgentAuditError, InputError
 from agentaudit.readers import base
 from agentaudit.readers.base import Reader
@@ -117,7 +118,9 @@ def ingest(
     result = IngestResult(db_path=str(db) if not isinstance(db, duckdb.DuckDBPyConnection) else "")
     loader = Loader(con, renames)
     try:
-        with deferred_checkpoints(con):
+        # Row order in the tables is not needed (records carry their numbers), and without
+        # it DuckDB inserts in parallel; the line reader asks for file order where it counts.
+        with deferred_checkpoints(con), setting(con, "preserve_insertion_order", "false"):
             for path in iter_files(paths):
                 if on_file:
                     on_file(path, None)
@@ -140,12 +143,8 @@ def deferred_checkpoints(con: duckdb.DuckDBPyConnection, wal_limit: str = "1GB")
     With DuckDB's default 16 MB threshold nearly every commit of a large file also
     checkpointed, rewriting the tables' new blocks file after file.
     """
-    before = scalar(con, "SELECT current_setting('checkpoint_threshold')")
-    con.execute(f"SET checkpoint_threshold = '{wal_limit}'")
-    try:
+    with setting(con, "checkpoint_threshold", wal_limit):
         yield
-    finally:
-        con.execute(f"SET checkpoint_threshold = '{before}'")
     con.execute("CHECKPOINT")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from conftest import FIXTURES, one, rows
@@ -175,7 +176,8 @@ def test_cloudtrail_gz_secrets_are_masked_and_key_ids_kept(fixtures_db):
     )[0]
     assert "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" not in raw
     assert "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKENVALUE1234" not in raw
-    assert '"secretAccessKey":"****EKEY"' in raw
+    # The record is kept as written in the file (spacing included), secrets masked.
+    assert json.loads(raw)["responseElements"]["credentials"]["secretAccessKey"] == "****EKEY"
     assert "ASIAEXAMPLEFEDERATE1" in raw and "AKIAEXAMPLECIDEPLOY1" in raw
     deleted = one(
         fixtures_db,

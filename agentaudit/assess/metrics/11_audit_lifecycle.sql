@@ -1,18 +1,31 @@
+-- name: source_gaps
+-- measures: per source format's log, the longest interval with no event and every interval
+--           longer than `log_gap_hours_max` hours, from one sort of the events
+-- unit: hours; gaps (start, end, hours)
+-- feeds: log_gaps, metric_audit_trail (F2)
+-- materialized: table
+CREATE OR REPLACE VIEW source_gaps AS
+SELECT source_format, max(hours) AS longest_hours,
+       list({'gap_start': gap_start, 'gap_end': gap_end, 'hours': hours} ORDER BY gap_start)
+           FILTER (WHERE hours > (SELECT value::DOUBLE FROM aa_policy
+                                  WHERE key = 'log_gap_hours_max')) AS gaps
+FROM (SELECT source_format, gap_start, gap_end,
+             date_diff('second', gap_start, gap_end) / 3600.0 AS hours
+      FROM (SELECT source_format, event_time AS gap_end,
+                   lag(event_time) OVER (PARTITION BY source_format ORDER BY event_time)
+                       AS gap_start
+            FROM events)
+      WHERE gap_start IS NOT NULL)
+GROUP BY source_format;
+
 -- name: log_gaps
 -- measures: every interval longer than `log_gap_hours_max` hours with no event in a source
 --           format's log, within the window
 -- unit: gaps (start, end, hours)
 -- feeds: F2 (second part), the log-gap finding
 CREATE OR REPLACE VIEW log_gaps AS
-SELECT source_format, gap_start, gap_end,
-       date_diff('second', gap_start, gap_end) / 3600.0 AS hours
-FROM (SELECT source_format, lag(event_time) OVER (PARTITION BY source_format
-                                                  ORDER BY event_time) AS gap_start,
-             event_time AS gap_end
-      FROM events)
-WHERE gap_start IS NOT NULL
-  AND date_diff('second', gap_start, gap_end) / 3600.0 >
-      (SELECT value::DOUBLE FROM aa_policy WHERE key = 'log_gap_hours_max');
+SELECT source_format, g.gap_start, g.gap_end, g.hours
+FROM source_gaps, unnest(gaps) AS t(g);
 
 -- name: metric_audit_trail
 -- measures: F2, share of NHI events attributable to one identity and one unshared credential;
@@ -25,10 +38,7 @@ FROM (SELECT count(*) > 0 AS evidenced,
              count(*) AS nhi_events,
              count(*) FILTER (s.credential_key IS NULL OR
                  EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHARED-CREDENTIAL' AND (x.identity_key IS NULL OR x.identity_key = e.actor_key) AND (x.credential_key IS NULL OR x.credential_key = e.credential_key))) AS attributable,
-             (SELECT max(date_diff('second', gap_start, gap_end)) / 3600.0 FROM (
-                  SELECT lag(event_time) OVER (PARTITION BY source_format ORDER BY event_time)
-                             AS gap_start, event_time AS gap_end FROM events))
-                 AS longest_gap_hours,
+             (SELECT max(longest_hours) FROM source_gaps) AS longest_gap_hours,
              (SELECT count(*) FROM log_gaps) AS gaps
       FROM events e JOIN nhis n ON n.identity_key = e.actor_key
       LEFT JOIN (SELECT DISTINCT credential_key FROM shared_credentials) s

@@ -159,6 +159,40 @@ def test_views_are_queryable_with_plain_duckdb(tmp_path):
     con.close()
 
 
+def test_a_read_only_assessment_reuses_the_stored_tables_while_their_inputs_are_unchanged(
+    tmp_path,
+):
+    out = tmp_path / "e"
+    generate(out, config_for("level2", seed=9, humans=12, nhi_per_human=2.0, events=3000))
+    db = tmp_path / "a.duckdb"
+    agentaudit.ingest([out / "exports" / "okta"], db)
+    stored = assess(db)
+    materialized = sorted(d.name for d in catalogue() if d.materialized)
+
+    def recomputed(con) -> list[str]:
+        return sorted(
+            r[0]
+            for r in con.sql(
+                "SELECT table_name FROM duckdb_tables() WHERE temporary "
+                "AND table_name IN (SELECT unnest($t))",
+                params={"t": materialized},
+            ).fetchall()
+        )
+
+    con = agentaudit.connect(db, read_only=True)
+    again = assess(con, persist=False)
+    assert recomputed(con) == []  # the stored tables were used
+    assert again.to_dict() == stored.to_dict()
+    assess(con, persist=False, dormant_days=7)  # another policy: computed afresh
+    assert recomputed(con) == materialized
+    con.close()
+    agentaudit.ingest([out / "exports" / "github"], db)  # new data: the stored tables are stale
+    con = agentaudit.connect(db, read_only=True)
+    assess(con, persist=False)
+    assert recomputed(con) == materialized
+    con.close()
+
+
 def test_every_view_is_documented():
     text = (REPO / "docs" / "assessment-views.md").read_text()
     for doc in catalogue():

@@ -9,6 +9,7 @@ any DuckDB client with no agentaudit installed.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -93,14 +94,12 @@ def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: 
     con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_exceptions
                     (check_id VARCHAR, identity_key VARCHAR, credential_key VARCHAR,
                      owner VARCHAR, expires DATE, justification VARCHAR, active BOOLEAN)""")
-    rows = list(
-        csv.DictReader(
-            resources.files("agentaudit.assess")
-            .joinpath("agent_signatures.csv")
-            .read_text(encoding="utf-8")
-            .splitlines()
-        )
+    signatures = (
+        resources.files("agentaudit.assess")
+        .joinpath("agent_signatures.csv")
+        .read_text(encoding="utf-8")
     )
+    rows = list(csv.DictReader(signatures.splitlines()))
     con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_agent_signatures
                     (field VARCHAR, pattern VARCHAR, framework VARCHAR, note VARCHAR)""")
     con.executemany(
@@ -108,13 +107,44 @@ def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: 
         [[r["field"], r["pattern"], r["framework"], r["note"]] for r in rows],
     )
     tables = {d.name for d in catalogue() if d.materialized}
+    inputs = fingerprint(con, policy, signatures)
+    reuse = not persist and _stored_tables_match(con, tables, inputs)
     for _, text in sql_files():
         for name, stmt in statements(text):
             kind = "TABLE" if name in tables else "VIEW"
             _drop(con, name, temporary=not persist)
+            if reuse and kind == "TABLE":
+                continue  # the stored table, computed from the same inputs, shows through
             con.execute(
                 stmt.replace("CREATE OR REPLACE VIEW", f"CREATE OR REPLACE {temp}{kind}", 1)
             )
+    if persist:
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('assessment_inputs', ?)", [inputs])
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], signatures: str) -> str:
+    """What the materialized tables are computed from: the loaded files, the policy, the agent
+    signatures and the metric SQL. A report reuses stored tables only when this matches."""
+    files = con.sql(
+        """SELECT string_agg(file_id || ':' || sha256 || ':' || status, ',' ORDER BY file_id)
+           FROM files"""
+    ).fetchall()[0][0]
+    digest = hashlib.sha256()
+    parts = [files or "", json.dumps(policy, sort_keys=True, default=str), signatures]
+    for part in parts + [text for _, text in sql_files()]:
+        digest.update(part.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def _stored_tables_match(con: duckdb.DuckDBPyConnection, tables: set[str], inputs: str) -> bool:
+    """True when `agentaudit assess` stored every materialized table from these inputs."""
+    stored = con.sql("SELECT value FROM meta WHERE key = 'assessment_inputs'").fetchall()
+    present = con.sql(
+        """SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'
+           AND table_name IN (SELECT unnest($t))""",
+        params={"t": sorted(tables)},
+    ).fetchall()[0][0]
+    return bool(stored) and stored[0][0] == inputs and present == len(tables)
 
 
 def _drop(con: duckdb.DuckDBPyConnection, name: str, *, temporary: bool) -> None:

@@ -270,6 +270,8 @@ def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
         loaded = ingest([row["exports"]], db)
         if not loaded.anything_loaded:
             raise AgentAuditError(f"nothing could be loaded from {row['exports']}")
+        # Assessed once and stored: the report's notebook reuses the stored tables.
+        result.level = assess(db, policy=row.get("policy") or None).level
         want_pdf = str(row.get("pdf", pdf)).lower() in ("true", "1", "yes")
         rep = render_report(
             db,
@@ -281,11 +283,6 @@ def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
             window_start=row.get("window_start") or None,
             window_end=row.get("window_end") or None,
         )
-        con = connect(db, read_only=True)
-        try:
-            result.level = assess(con, policy=row.get("policy") or None, persist=False).level
-        finally:
-            con.close()
         result.report = str(rep.pdf or rep.html)
     except Exception as exc:  # noqa: BLE001 - one failing client must not stop the batch
         result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}"

@@ -496,7 +496,54 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
                 f"| {r['workers']} | {r['wall']:.1f} s | {r['wall'] / 8:.1f} s | "
                 f"{', '.join(r['failed']) or 'none'} |"
             )
+    out += ["", *targets(res)]
     return "\n".join(out) + "\n"
+
+
+def targets(res: dict) -> list[str]:
+    """Each target, the figure measured against it, and whether it is met."""
+
+    def rows(part: str) -> list[dict]:
+        return res.get(part, {}).get("rows", [])
+
+    lines = ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
+    for r in rows("ingest"):
+        ours = r["agentaudit"]
+        ratio = _ratio(ours, r["duckdb"])
+        if ratio is not None:
+            ok = ratio <= TARGETS["ingest_vs_duckdb"]
+            lines.append(
+                f"| {r['size']} {r['format']}: ingest within "
+                f"{TARGETS['ingest_vs_duckdb']:.0f}x of read_json | {ratio:.2f}x | "
+                f"{'yes' if ok else 'no'} |"
+            )
+        pandas = _ratio(r["pandas"], ours) if r.get("pandas") else None
+        if pandas is not None:
+            ok = pandas >= TARGETS["pandas_vs_ingest"]
+            lines.append(
+                f"| {r['size']} {r['format']}: at least {TARGETS['pandas_vs_ingest']:.0f}x "
+                f"faster than pandas | {pandas:.1f}x | {'yes' if ok else 'no'} |"
+            )
+    for r in rows("scale"):
+        if r["size"] != "10M":
+            continue
+        for step in ("ingest", "assess"):
+            peak = r[step].get("peak_mb")
+            if peak is not None:
+                ok = peak < TARGETS["peak_mb"]
+                lines.append(
+                    f"| 10M {step}: peak RSS under {TARGETS['peak_mb'] / 1024:.0f} GB | "
+                    f"{peak:,.0f} MB | {'yes' if ok else 'no'} |"
+                )
+    reports = {r["dataset"]: r for r in rows("report") if "wall" in r}
+    if "demo" in reports and "10M" in reports:
+        ratio = reports["10M"]["wall"] / reports["demo"]["wall"]
+        ok = ratio <= TARGETS["report_vs_demo"]
+        lines.append(
+            f"| report on 10M within {TARGETS['report_vs_demo']:.0f}x of the demo's | "
+            f"{ratio:.2f}x | {'yes' if ok else 'no'} |"
+        )
+    return lines
 
 
 if __name__ == "__main__":

@@ -188,31 +188,24 @@ def browser_args(profile: str) -> list[str]:
 
 def print_pdf(html_path: Path, pdf_path: Path) -> Path:
     """Print the report to PDF with headless Chromium (print CSS, charts rendered)."""
-    with tempfile.TemporaryDirectory() as profile:
-        cmd = browser_args(profile) + [
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={pdf_path}",
-            html_path.resolve().as_uri(),
-        ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    if proc.returncode != 0 or not pdf_path.exists():
-        raise AgentAuditError(f"Chromium could not print {html_path}: {proc.stderr[-500:]}")
-    return pdf_path
+    flags = ["--no-pdf-header-footer", f"--print-to-pdf={pdf_path}"]
+    return _chromium(html_path, pdf_path, flags, "print")
 
 
 def screenshot(html_path: Path, png_path: Path, width: int = 1000, height: int = 3000) -> Path:
     """A PNG of the report as a browser shows it (for checking what a reader sees)."""
+    flags = ["--hide-scrollbars", f"--window-size={width},{height}", f"--screenshot={png_path}"]
+    return _chromium(html_path, png_path, flags, "screenshot")
+
+
+def _chromium(html_path: Path, out_path: Path, flags: list[str], verb: str) -> Path:
+    """Run headless Chromium on the report with `flags`; `out_path` is what it must write."""
     with tempfile.TemporaryDirectory() as profile:
-        cmd = browser_args(profile) + [
-            "--hide-scrollbars",
-            f"--window-size={width},{height}",
-            f"--screenshot={png_path}",
-            html_path.resolve().as_uri(),
-        ]
+        cmd = browser_args(profile) + flags + [html_path.resolve().as_uri()]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    if proc.returncode != 0 or not png_path.exists():
-        raise AgentAuditError(f"Chromium could not screenshot {html_path}: {proc.stderr[-500:]}")
-    return png_path
+    if proc.returncode != 0 or not out_path.exists():
+        raise AgentAuditError(f"Chromium could not {verb} {html_path}: {proc.stderr[-500:]}")
+    return out_path
 
 
 __all__ = ["ReportContext", "ReportResult", "context", "print_pdf", "render_report", "screenshot"]

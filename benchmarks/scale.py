@@ -13,7 +13,8 @@ its own so that peak memory (RSS) is that step's alone:
 4. a batch of 8 demo-size clients, sequential vs `agentaudit batch` in parallel.
 
     .venv/bin/python benchmarks/scale.py                          # 100k, 1M, 10M
-    .venv/bin/python benchmarks/scale.py --sizes 100k --skip-batch  # a quick look
+    .venv/bin/python benchmarks/scale.py --sizes 100k --parts ingest,scale  # a quick look
+    .venv/bin/python benchmarks/scale.py --parts scale  # re-run one part, keep the others
     .venv/bin/python benchmarks/scale.py --write benchmarks/RESULTS.md
 """
 

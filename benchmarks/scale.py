@@ -376,6 +376,8 @@ def _ratio(a: dict, b: dict | None) -> float | None:
 
 def _print_ingest(row: dict) -> None:
     print(f"  {row['format']:13} DuckDB {_rate(row['duckdb'])}", flush=True)
+    if row.get("text"):
+        print(f"  {'':13} DuckDB text only {_rate(row['text'])}", flush=True)
     print(f"  {'':13} agentaudit {_rate(row['agentaudit'])}", flush=True)
     if row.get("pandas"):
         print(f"  {'':13} pandas {_rate(row['pandas'])}", flush=True)

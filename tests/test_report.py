@@ -3,6 +3,7 @@ HTML, a real browser's screenshot and PDF, escaping of hostile strings, and batc
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
@@ -15,7 +16,7 @@ from conftest import run_notebook_with_nbval
 
 import agentaudit
 from agentaudit.cli import main
-from agentaudit.report import NOTEBOOK, batch, render_report, screenshot
+from agentaudit.report import NOTEBOOK, batch, kernel_manager_class, render_report, screenshot
 from agentaudit.synth import config_for, generate
 
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
@@ -73,6 +74,26 @@ def test_notebook_runs_under_papermill_and_validates_with_nbval(enterprise, tmp_
     run_notebook_with_nbval(
         NOTEBOOK, {"db_path": str(db.resolve()), "client": "Nbval Co"}, tmp_path
     )
+
+
+def test_the_report_kernel_talks_over_encrypted_channels():
+    import zmq
+    from jupyter_client.manager import AsyncKernelManager
+
+    manager_class = kernel_manager_class()
+    if manager_class is AsyncKernelManager:
+        pytest.skip(f"no CurveZMQ here (pyzmq curve support: {zmq.has('curve')})")
+
+    async def connection_info() -> dict:
+        km = manager_class(kernel_name="python3")
+        await km.start_kernel()
+        try:
+            return km.get_connection_info()
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    info = asyncio.run(connection_info())
+    assert info.get("curve_publickey") and info.get("curve_secretkey")
 
 
 def test_notebook_is_thin_with_one_parameters_cell():

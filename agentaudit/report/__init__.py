@@ -94,6 +94,25 @@ class ReportResult:
     seconds: dict[str, float]
 
 
+def kernel_manager_class() -> type:
+    """The kernel manager papermill runs the notebook with: its channels encrypted (CurveZMQ)
+    where jupyter_client and pyzmq support it. The notebook's outputs carry strings from client
+    logs, and a kernel's plain TCP sockets can be read by any other user of the machine."""
+    import zmq  # noqa: PLC0415
+    from jupyter_client.manager import AsyncKernelManager  # noqa: PLC0415
+    from traitlets import default  # noqa: PLC0415
+
+    if "transport_encryption" not in AsyncKernelManager.class_trait_names() or not zmq.has("curve"):
+        return AsyncKernelManager
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        @default("transport_encryption")
+        def _encrypt_when_the_kernel_can(self) -> str:
+            return "auto"  # provision keys when the kernelspec declares Curve support
+
+    return EncryptedKernelManager
+
+
 def render_report(
     db: str | Path,
     out_dir: str | Path,
@@ -136,6 +155,7 @@ def render_report(
         str(executed),
         parameters=params,
         kernel_name="python3",
+        kernel_manager_class=kernel_manager_class(),
         progress_bar=False,
         cwd=str(out),
     )

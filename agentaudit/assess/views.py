@@ -107,9 +107,10 @@ def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: 
         [[r["field"], r["pattern"], r["framework"], r["note"]] for r in rows],
     )
     tables = {d.name for d in catalogue() if d.materialized}
-    inputs = fingerprint(con, policy, signatures)
+    metric_sql = sql_files()
+    inputs = _inputs_digest(con, policy, signatures, metric_sql)
     reuse = not persist and _stored_tables_match(con, tables, inputs)
-    for _, text in sql_files():
+    for _, text in metric_sql:
         for name, stmt in statements(text):
             kind = "TABLE" if name in tables else "VIEW"
             _drop(con, name, temporary=not persist)
@@ -122,16 +123,22 @@ def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: 
         con.execute("INSERT OR REPLACE INTO meta VALUES ('assessment_inputs', ?)", [inputs])
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], signatures: str) -> str:
-    """What the materialized tables are computed from: the loaded files, the policy, the agent
-    signatures and the metric SQL. A report reuses stored tables only when this matches."""
+def _inputs_digest(
+    con: duckdb.DuckDBPyConnection,
+    policy: dict[str, Any],
+    signatures: str,
+    metric_sql: list[tuple[str, str]],
+) -> str:
+    """A digest of what the materialized tables are computed from: the loaded files, the
+    policy, the agent signatures and the metric SQL. A report reuses stored tables only when
+    it matches."""
     files = con.sql(
         """SELECT string_agg(file_id || ':' || sha256 || ':' || status, ',' ORDER BY file_id)
            FROM files"""
     ).fetchall()[0][0]
     digest = hashlib.sha256()
     parts = [files or "", json.dumps(policy, sort_keys=True, default=str), signatures]
-    for part in parts + [text for _, text in sql_files()]:
+    for part in parts + [text for _, text in metric_sql]:
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()
 

@@ -228,7 +228,15 @@ def _chromium(html_path: Path, out_path: Path, flags: list[str], verb: str) -> P
     return out_path
 
 
-__all__ = ["ReportContext", "ReportResult", "context", "print_pdf", "render_report", "screenshot"]
+__all__ = [
+    "ReportContext",
+    "ReportResult",
+    "context",
+    "kernel_manager_class",
+    "print_pdf",
+    "render_report",
+    "screenshot",
+]
 
 
 @dataclass

@@ -164,7 +164,9 @@ def write_events(con: duckdb.DuckDBPyConnection, staged: list[str]) -> int:
         f"""SELECT actor_key AS identity_key, any_value(platform) AS platform,
                   any_value(actor_id) AS native_id, max(actor_name) AS name,
                   max(actor_display_name) AS display_name,
-                  max(CASE WHEN actor_name LIKE '%@%' THEN lower(actor_name) END) AS email,
+                  max(CASE WHEN actor_name LIKE '%@%' THEN lower(actor_name)
+                           WHEN actor_display_name LIKE '%@%' THEN lower(actor_display_name)
+                      END) AS email,
                   mode(actor_type) AS vendor_type,
                   list_distinct(list(DISTINCT actor_name) || list(DISTINCT actor_id)) AS aliases,
                   NULL::TIMESTAMPTZ AS created_at, NULL::BOOLEAN AS has_password,

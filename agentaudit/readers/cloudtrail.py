@@ -27,6 +27,12 @@ FIELDS = {
     "invoked_by": ("$.userIdentity.invokedBy",),
     "issuer_arn": ("$.userIdentity.sessionContext.sessionIssuer.arn",),
     "issuer_name": ("$.userIdentity.sessionContext.sessionIssuer.userName",),
+    "idp": (
+        "$.userIdentity.identityProvider",
+        "$.userIdentity.sessionContext.webIdFederationData.federatedProvider",
+    ),
+    "mfa_used": ("$.additionalEventData.MFAUsed",),
+    "console_result": ("$.responseElements.ConsoleLogin",),
     "key_id": ("$.userIdentity.accessKeyId",),
     "user_agent": ("$.userAgent",),
     "source_ip": ("$.sourceIPAddress",),
@@ -42,7 +48,20 @@ FIELDS = {
     "event_source": ("$.eventSource",),
 }
 
-ACTOR_ID = """CASE WHEN id_type = 'AssumedRole' THEN coalesce(issuer_arn, arn)
+# A role session of IAM Identity Center (roles `AWSReservedSSO_<permission set>_<hex>` under
+# the path `/aws-reserved/sso.amazonaws.com/`) is a person's session: its session name is the
+# Identity Center user name (usually the e-mail), so the person is the actor, not the role.
+SSO = """(id_type = 'AssumedRole' AND (contains(issuer_arn, ':role/aws-reserved/sso.amazonaws.com/')
+                                   OR starts_with(issuer_name, 'AWSReservedSSO_')))"""
+SESSION = "regexp_extract(arn, '[^/]+$')"
+
+# Who acts: the person of an Identity Center or SAML session; the role a web-identity (OIDC)
+# token is exchanged for (the federation step belongs to the workload that assumes the role);
+# the role of any other assumed-role session; the service for AWS services.
+ACTOR_ID = f"""CASE WHEN {SSO} THEN lower({SESSION})
+                   WHEN id_type = 'SAMLUser' THEN lower(coalesce(user_name, principal_id))
+                   WHEN id_type = 'WebIdentityUser' AND role_arn IS NOT NULL THEN role_arn
+                   WHEN id_type = 'AssumedRole' THEN coalesce(issuer_arn, arn)
                    WHEN id_type = 'AWSService' OR id_type IS NULL
                    THEN coalesce(invoked_by, arn, principal_id)
                    ELSE coalesce(arn, principal_id, account_id) END"""
@@ -51,19 +70,29 @@ MAPPING = f"""
     event_time AS event_time_raw,
     'cloudtrail' AS source_format, 'aws' AS platform,
     event_id, event_name AS event_type, event_category AS category,
-    CASE WHEN error_code IS NULL THEN 'success' ELSE 'failure' END AS outcome,
+    CASE WHEN error_code IS NULL AND console_result IS DISTINCT FROM 'Failure' THEN 'success'
+         ELSE 'failure' END AS outcome,
     error_code || coalesce(': ' || error_message, '') AS outcome_detail,
-    'aws:' || {ACTOR_ID} AS actor_key, {ACTOR_ID} AS actor_id,
-    CASE WHEN id_type = 'AssumedRole' THEN issuer_name ELSE coalesce(user_name, invoked_by) END
-        AS actor_name,
-    NULL AS actor_display_name,
-    coalesce(id_type, CASE WHEN invoked_by IS NOT NULL THEN 'AWSService' END) AS actor_type,
+    'aws:' || CASE WHEN {SSO} THEN 'sso:' WHEN id_type = 'SAMLUser' THEN 'saml:' ELSE '' END
+        || {ACTOR_ID} AS actor_key, {ACTOR_ID} AS actor_id,
+    CASE WHEN {SSO} THEN {SESSION}
+         WHEN id_type = 'AssumedRole' THEN issuer_name
+         WHEN id_type = 'WebIdentityUser' AND role_arn IS NOT NULL
+              THEN regexp_extract(role_arn, '[^/]+$')
+         ELSE coalesce(user_name, invoked_by) END AS actor_name,
+    CASE WHEN id_type = 'WebIdentityUser' THEN user_name END AS actor_display_name,
+    CASE WHEN {SSO} THEN 'IdentityCenterUser'
+         ELSE coalesce(id_type, CASE WHEN invoked_by IS NOT NULL THEN 'AWSService' END)
+    END AS actor_type,
     CASE WHEN id_type IN ('AssumedRole', 'FederatedUser') THEN regexp_extract(arn, '[^/]+$') END
         AS session_name,
     'aws:' || key_id AS credential_key, key_id AS credential_id,
     CASE WHEN key_id LIKE 'ASIA%' THEN 'session_credentials'
-         WHEN key_id IS NOT NULL THEN 'access_key' END AS credential_type,
-    NULL AS app_id, NULL AS app_name, user_agent, source_ip,
+         WHEN key_id IS NOT NULL THEN 'access_key'
+         WHEN event_name = 'ConsoleLogin' AND mfa_used = 'Yes' THEN 'mfa'
+         WHEN event_name = 'ConsoleLogin' THEN 'password' END AS credential_type,
+    CASE WHEN {SSO} THEN issuer_arn ELSE idp END AS app_id,
+    CASE WHEN {SSO} THEN issuer_name ELSE idp END AS app_name, user_agent, source_ip,
     CASE WHEN from_console = 'true' OR event_name = 'ConsoleLogin' THEN true
          WHEN key_id IS NOT NULL THEN false END AS is_interactive,
     coalesce(role_arn, req_user, role_name, secret_id, req_key, resource_arn) AS target_id,

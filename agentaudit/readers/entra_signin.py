@@ -42,6 +42,9 @@ FIELDS = {
     "user_id": prop("$.userId"),
     "upn": prop("$.userPrincipalName"),
     "user_display": prop("$.userDisplayName"),
+    "user_type": prop("$.userType"),
+    "cross_tenant": prop("$.crossTenantAccessType"),
+    "auth_requirement": prop("$.authenticationRequirement"),
     "sp_id": prop("$.servicePrincipalId"),
     "sp_name": prop("$.servicePrincipalName"),
     "mi_type": prop("$.managedIdentityType") + prop("$.managedServiceIdentity.msiType"),
@@ -63,6 +66,14 @@ IS_MI = """(lower(coalesce(category, '')) = 'managedidentitysigninlogs'
 IS_SP = f"""({IS_MI} OR lower(coalesce(category, '')) = 'serviceprincipalsigninlogs'
             OR event_kind = 'servicePrincipal' OR (user_id IS NULL AND sp_id IS NOT NULL))"""
 
+# B2B guests: `userType` guest (Graph writes `guest`, diagnostic records `Guest`), a UPN of the
+# `…#EXT#@tenant` form, or a cross-tenant access type other than none (b2bCollaboration,
+# b2bDirectConnect, microsoftSupport, serviceProvider, passthrough).
+IS_GUEST = """(lower(coalesce(user_type, '')) = 'guest'
+               OR contains(upper(coalesce(upn, '')), '#EXT#')
+               OR lower(coalesce(cross_tenant, 'none'))
+                  NOT IN ('none', '', 'unknownfuturevalue'))"""
+
 MAPPING = f"""
     created AS event_time_raw,
     'entra_signin' AS source_format, 'entra' AS platform,
@@ -82,14 +93,17 @@ MAPPING = f"""
     CASE WHEN {IS_SP} THEN coalesce(sp_name, app_name) ELSE user_display END
         AS actor_display_name,
     CASE WHEN {IS_MI} THEN 'ManagedIdentity' WHEN {IS_SP} THEN 'ServicePrincipal'
-         ELSE 'User' END AS actor_type,
+         WHEN {IS_GUEST} THEN 'Guest' ELSE 'User' END AS actor_type,
     session AS session_name,
     'entra:credential:' || key_id AS credential_key, key_id AS credential_id,
     CASE lower(cred_type)
         WHEN 'clientsecret' THEN 'client_secret' WHEN 'clientassertion' THEN 'certificate'
         WHEN 'certificate' THEN 'certificate'
         WHEN 'federatedidentitycredential' THEN 'federated_credential'
-        WHEN 'managedidentity' THEN 'managed_identity' END AS credential_type,
+        WHEN 'managedidentity' THEN 'managed_identity'
+        ELSE CASE WHEN NOT {IS_SP} AND error_code = '0'
+                       AND auth_requirement = 'multiFactorAuthentication' THEN 'mfa' END
+    END AS credential_type,
     app_id, app_name, user_agent, ip AS source_ip,
     CASE WHEN {IS_SP} THEN false ELSE TRY_CAST(interactive AS BOOLEAN) END AS is_interactive,
     resource_id AS target_id, resource_name AS target_name,

@@ -29,9 +29,11 @@ FIELDS = {
     "actor": ("$.actor",),
     "is_bot": ("$.actor_is_bot",),
     "access": ("$.programmatic_access_type",),
-    "token": ("$.token_id", "$.hashed_token"),
+    "token_id": ("$.token_id",),
+    "hashed_token": ("$.hashed_token",),
     "app_id": ("$.oauth_application_id", "$.integration_id"),
-    "app_name": ("$.oauth_application", "$.integration"),
+    "app_name": ("$.oauth_application", "$.oauth_application_name", "$.integration"),
+    "nameid": ("$.external_identity_nameid",),
     "user_agent": ("$.user_agent",),
     "ip": ("$.actor_ip",),
     "repo": ("$.repo",),
@@ -41,17 +43,23 @@ FIELDS = {
     "business": ("$.business",),
 }
 
-MAPPING = """
+# The credential an event authenticated with (only events carrying programmatic_access_type
+# were made with a token; the token fields of a browser event are not a use). token_id is 0 on
+# GitHub App installation tokens, so the token's hash names those.
+TOKEN = "coalesce(nullif(token_id, '0'), hashed_token)"
+
+MAPPING = f"""
     ts AS event_time_raw,
     'github_audit' AS source_format, 'github' AS platform,
     doc_id AS event_id, action AS event_type, split_part(action, '.', 1) AS category,
     'success' AS outcome, NULL AS outcome_detail,
     'github:' || actor AS actor_key, actor AS actor_id, actor AS actor_name,
-    NULL AS actor_display_name,
+    nameid AS actor_display_name,
     CASE WHEN actor LIKE '%[bot]' OR lower(is_bot) = 'true' THEN 'Bot' ELSE 'User' END
         AS actor_type,
     NULL AS session_name,
-    'github:token:' || token AS credential_key, token AS credential_id,
+    CASE WHEN access IS NOT NULL THEN 'github:token:' || {TOKEN} END AS credential_key,
+    CASE WHEN access IS NOT NULL THEN {TOKEN} END AS credential_id,
     CASE WHEN lower(access) LIKE '%personal access token%'
               OR lower(access) LIKE '%personal_access_token%' THEN 'personal_access_token'
          WHEN lower(access) LIKE '%oauth%' THEN 'oauth_token'
@@ -70,6 +78,70 @@ MAPPING = """
     coalesce(org, business) AS resource
 """
 
+_GOOD = "(SELECT *, raw::JSON AS j FROM _staged WHERE reject_reason IS NULL)"
+
+# A GitHub App installed in the organisation is an NHI from its installation on; it acts as
+# `<app slug>[bot]`, so it is keyed as that bot account and named by its display name.
+APPS = f"""
+INSERT INTO _extra_identities
+SELECT 'github:' || slug || '[bot]', 'github', slug || '[bot]', slug || '[bot]',
+       coalesce(aa_none(j->>'name'), integration), 'GitHubApp', event_time, NULL, NULL,
+       event_time, source_format, file_id
+FROM (SELECT *, aa_none(j->>'integration') AS integration,
+             lower(trim(regexp_replace(aa_none(j->>'integration'), '[^A-Za-z0-9]+', '-', 'g'),
+                        '-')) AS slug
+      FROM {_GOOD} WHERE event_type LIKE 'integration_installation.%')
+WHERE slug IS NOT NULL AND slug <> ''
+"""
+
+# An OAuth app a member authorised (oauth_authorization.create, oauth_access.create) is an NHI
+# acting for that member.
+OAUTH_APPS = f"""
+INSERT INTO _extra_identities
+SELECT 'github:oauth_app:' || coalesce(app_id, app_name), 'github', coalesce(app_id, app_name),
+       app_name, app_name, 'OAuthApp', event_time, NULL, NULL, event_time, source_format, file_id
+FROM (SELECT *, aa_none(j->>'oauth_application_id') AS app_id,
+             coalesce(aa_none(j->>'oauth_application_name'), aa_none(j->>'oauth_application'))
+                 AS app_name
+      FROM {_GOOD}
+      WHERE event_type IN ('oauth_authorization.create', 'oauth_access.create',
+                           'oauth_application.create'))
+WHERE coalesce(app_id, app_name) IS NOT NULL
+"""
+
+# A fine-grained personal access token's creation is not a use: the token is a credential of
+# its owner from `personal_access_token.create` (which names it) and `.access_granted` (which
+# adds its id, the token_id later uses carry).
+TOKENS_CREATED = f"""
+INSERT INTO _extra_credentials
+SELECT 'github:token:' || pat_id, 'github', pat_id, 'personal_access_token', actor_key,
+       'active', event_time, NULL, event_time, NULL, source_format, file_id
+FROM (SELECT *, coalesce(aa_none(j->>'user_programmatic_access_id'),
+                         max(aa_none(j->>'user_programmatic_access_id'))
+                             OVER (PARTITION BY actor_key,
+                                   j->>'user_programmatic_access_name')) AS pat_id
+      FROM {_GOOD}
+      WHERE event_type IN ('personal_access_token.create',
+                           'personal_access_token.access_granted'))
+WHERE pat_id IS NOT NULL
+"""
+
+# A deploy key (`public_key.create` on a repository) is a repository's credential.
+DEPLOY_KEYS = f"""
+INSERT INTO _extra_credentials
+SELECT 'github:deploy_key:' || repo || ':' || coalesce(fp, title), 'github', coalesce(title, fp),
+       'deploy_key', NULL,
+       CASE WHEN event_type = 'public_key.delete' THEN 'revoked' ELSE 'active' END,
+       CASE WHEN event_type = 'public_key.create' THEN event_time END,
+       CASE WHEN event_type = 'public_key.delete' THEN event_time END,
+       event_time, NULL, source_format, file_id
+FROM (SELECT *, aa_none(j->>'repo') AS repo, aa_none(j->>'fingerprint') AS fp,
+             aa_none(j->>'title') AS title
+      FROM {_GOOD} WHERE event_type IN ('public_key.create', 'public_key.delete',
+                                        'deploy_key.create', 'deploy_key.delete'))
+WHERE repo IS NOT NULL AND coalesce(fp, title) IS NOT NULL
+"""
+
 READER = Reader(
     name="github_audit",
     title="GitHub audit log",
@@ -80,4 +152,5 @@ READER = Reader(
     time_field="@timestamp (or created_at)",
     actor_field="actor",
     containers=("ndjson", "json_array", "json_wrapper", "json_document", "csv"),
+    extra_sql=(APPS, OAUTH_APPS, TOKENS_CREATED, DEPLOY_KEYS),
 )

@@ -170,12 +170,28 @@ DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo" / "exports"
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML risk acceptances (findings accepted with owner and expiry).",
 )
+@click.option(
+    "--overrides",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The consultant's reviewed identity_review.csv (decision, reason, reviewer).",
+)
 def assess_cmd(
-    db_path: Path, policy: Path | None, fmt: str, read_only: bool, exceptions: Path | None
+    db_path: Path,
+    policy: Path | None,
+    fmt: str,
+    read_only: bool,
+    exceptions: Path | None,
+    overrides: Path | None,
 ) -> None:
     """Assess an audit database: classification, KPIs, findings and the maturity level."""
     try:
-        result = assess(db_path, policy=policy, exceptions=exceptions, persist=not read_only)
+        result = assess(
+            db_path,
+            policy=policy,
+            exceptions=exceptions,
+            overrides=overrides,
+            persist=not read_only,
+        )
     except AgentAuditError as exc:
         fail(exc)
     if fmt == "json":
@@ -329,6 +345,11 @@ def _parse_value(text: str) -> object:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Assessment JSON of an earlier run: adds a 'since the previous assessment' section.",
 )
+@click.option(
+    "--overrides",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The consultant's reviewed identity_review.csv (decision, reason, reviewer).",
+)
 def report_cmd(
     db_path: Path,
     client: str,
@@ -341,6 +362,7 @@ def report_cmd(
     pdf: bool,
     exceptions: Path | None,
     previous: Path | None,
+    overrides: Path | None,
 ) -> None:
     """Write the executive assessment report (self-contained HTML, and PDF)."""
     try:
@@ -356,6 +378,7 @@ def report_cmd(
             window_end=window_end,
             exceptions=exceptions,
             previous=previous,
+            overrides=overrides,
         )
     except AgentAuditError as exc:
         fail(exc)
@@ -372,7 +395,8 @@ def report_cmd(
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--pdf", is_flag=True, help="Also print each report to PDF.")
 def batch_cmd(manifest: Path, out_dir: Path, workers: int, pdf: bool) -> None:
-    """Ingest, assess and report many clients (manifest: CSV or YAML with client, exports)."""
+    """Ingest, assess and report many clients (manifest: CSV or YAML with client, exports,
+    and optionally policy, exceptions and overrides, each client's own files)."""
     try:
         rows = batch(manifest, out_dir, workers=workers, pdf=pdf)
     except AgentAuditError as exc:
@@ -494,10 +518,22 @@ def schema_cmd(db_path: Path) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML risk acceptances (findings accepted with owner and expiry).",
 )
-def export_cmd(db_path: Path, out_dir: Path, policy: Path | None, exceptions: Path | None) -> None:
-    """Write the action plan (CSV, XLSX) and the assessment JSON for the client's ticketing."""
+@click.option(
+    "--overrides",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The consultant's reviewed identity_review.csv (decision, reason, reviewer).",
+)
+def export_cmd(
+    db_path: Path,
+    out_dir: Path,
+    policy: Path | None,
+    exceptions: Path | None,
+    overrides: Path | None,
+) -> None:
+    """Write the action plan (CSV, XLSX), the assessment JSON and the identity review file
+    (identity_review.csv: edit `decision` with a reason, pass it back as --overrides)."""
     try:
-        result = assess(db_path, policy=policy, exceptions=exceptions)
+        result = assess(db_path, policy=policy, exceptions=exceptions, overrides=overrides)
     except AgentAuditError as exc:
         fail(exc)
     paths = export(result, out_dir)

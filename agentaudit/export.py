@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from agentaudit.assess import Assessment, mask
+from agentaudit.assess import Assessment, display_name, mask
+from agentaudit.assess.review import REVIEW_COLUMNS
 
 COLUMNS = (
     "fingerprint",
@@ -21,6 +22,9 @@ COLUMNS = (
     "owasp",
     "criterion",
     "title",
+    "name",
+    "platform",
+    "kind",
     "identity",
     "credential",
     "evidence",
@@ -54,9 +58,11 @@ def _text(value: Any) -> str:
 def action_plan(a: Assessment) -> list[dict[str, Any]]:
     """One row per offending row of every check; credential ids masked."""
     rows = []
+    names = a.names([k for f in a.findings for k in f.rows.identity_key])
     for f in a.findings:
         c = f.check
         for r in f.rows.itertuples():
+            who = names.get(r.identity_key, {})
             rows.append(
                 {
                     "fingerprint": fingerprint(c.id, r.identity_key, r.credential_key),
@@ -65,6 +71,9 @@ def action_plan(a: Assessment) -> list[dict[str, Any]]:
                     "owasp": c.owasp,
                     "criterion": c.criterion,
                     "title": c.title,
+                    "name": who.get("name", ""),
+                    "platform": who.get("platform", ""),
+                    "kind": who.get("kind", ""),
                     "identity": r.identity_key,
                     "credential": mask(r.credential_key),
                     "evidence": r.evidence,
@@ -77,8 +86,43 @@ def action_plan(a: Assessment) -> list[dict[str, Any]]:
     return rows
 
 
+def identity_review(a: Assessment) -> list[dict[str, Any]]:
+    """One row per identity for the consultant's review: the decision (the override where one
+    applies), its confidence, the rule and the evidence behind it."""
+    ci = a.tables["classified_identities"].sort_values(["platform", "class", "identity_key"])
+    rows = []
+    for r in ci.to_dict("records"):
+        evidence = [f"{r['event_count']} events"]
+        if _text(r["last_activity"]):
+            evidence.append(f"last active {_text(r['last_activity'])}")
+        if r["any_interactive"] is True:
+            evidence.append("interactive sign-ins")
+        if _text(r["person"]):
+            evidence.append(f"person {r['person']} ({r['person_rule']})")
+        elif r["person_ambiguous"] is True:
+            evidence.append("possible people: " + ", ".join(r["person_candidates"]))
+        if _text(r["ai_rule"]):
+            evidence.append(f"AI agent: {r['ai_rule']}")
+        rows.append(
+            {
+                "identity_key": r["identity_key"],
+                "name": display_name(r),
+                "platform": r["platform"],
+                "kind": r["kind"],
+                "decision": r["class"],
+                "confidence": r["confidence"],
+                "rule": r["rule_reason"],
+                "evidence": "; ".join(evidence),
+                "reason": _text(r["override_reason"]),
+                "reviewer": _text(r["override_reviewer"]),
+            }
+        )
+    return rows
+
+
 def export(a: Assessment, out_dir: str | Path) -> dict[str, Path]:
-    """Write action_plan.csv, action_plan.xlsx and assessment.json into `out_dir`."""
+    """Write action_plan.csv, action_plan.xlsx, assessment.json and identity_review.csv
+    into `out_dir`."""
     from openpyxl import Workbook  # noqa: PLC0415
     from openpyxl.styles import Font  # noqa: PLC0415
 
@@ -89,6 +133,7 @@ def export(a: Assessment, out_dir: str | Path) -> dict[str, Path]:
         "csv": out / "action_plan.csv",
         "xlsx": out / "action_plan.xlsx",
         "json": out / "assessment.json",
+        "review": out / "identity_review.csv",
     }
     with open(paths["csv"], "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
@@ -104,5 +149,10 @@ def export(a: Assessment, out_dir: str | Path) -> dict[str, Path]:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     wb.save(paths["xlsx"])
+    with open(paths["review"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=REVIEW_COLUMNS, lineterminator="\n")
+        w.writeheader()
+        for r in identity_review(a):
+            w.writerow({k: neutralise(v) for k, v in r.items()})
     paths["json"].write_text(json.dumps(a.to_dict(), indent=2, default=str), encoding="utf-8")
     return paths

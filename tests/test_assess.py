@@ -399,7 +399,7 @@ def test_real_samples_classification(tmp_path: Path):
     assert ident.loc["aws:arn:aws:iam::123456789012:user/auditor_tmp", "class"] == "nhi"
     assert (
         ident.loc["aws:arn:aws:iam::123456789012:user/auditor_tmp", "classification_rule"]
-        == "IAM user with access keys and no console password"
+        == "IAM user with no console password (credential report)"
     )
     roles = ident[ident.vendor_type == "AssumedRole"]
     assert len(roles) >= 4 and (roles["class"] == "nhi").all()

@@ -21,6 +21,7 @@ from agentaudit.assess import maturity, views
 from agentaudit.assess.checks import OWASP_NHI, Check, all_checks
 from agentaudit.assess.exceptions import RiskAcceptance, load_exceptions, today
 from agentaudit.assess.policy import load_policy
+from agentaudit.assess.review import check_overrides, check_unchanged, load_overrides
 from agentaudit.db import connect
 
 JSON_SCHEMA_VERSION = 1
@@ -58,6 +59,7 @@ TABLES = (
     "anomalies",
     "nhi_baselines",
     "metric_nhi_ratio",
+    "people",
 )
 
 
@@ -65,6 +67,15 @@ def _fingerprint(check_id: str, identity_key: Any, credential_key: Any) -> str:
     from agentaudit.export import fingerprint  # noqa: PLC0415
 
     return fingerprint(check_id, identity_key, credential_key)
+
+
+def display_name(row: Any) -> str:
+    """The name a person reads for an identity: its display name, else its name or id."""
+    for col in ("display_name", "name", "native_id", "identity_key"):
+        v = row.get(col) if hasattr(row, "get") else getattr(row, col, None)
+        if isinstance(v, str) and v:
+            return v
+    return ""
 
 
 def mask(value: Any) -> Any:
@@ -123,15 +134,34 @@ class Assessment:
     def overall(self) -> dict[str, Any]:
         row = self.ratio[self.ratio.platform == "all"]
         if row.empty:
-            return {"nhis": 0, "ai_agents": 0, "humans": 0, "ratio": None}
+            return {"nhis": 0, "ai_agents": 0, "humans": 0, "ratio": None, "unresolved": 0}
         r = row.iloc[0]
+
+        def num(v: Any) -> float | None:
+            return None if pd.isna(v) else float(v)
+
         return {
             "nhis": int(r.nhis),
             "ai_agents": int(r.ai_agents),
             "humans": int(r.humans),
-            "ratio": None if pd.isna(r.ratio) else float(r.ratio),
+            "ratio": num(r.ratio),
             "humans_from": r.humans_from,
+            "unresolved": int(r.unresolved),
+            "external_humans": int(r.external_humans),
+            "ratio_low": num(r.ratio_low),
+            "ratio_high": num(r.ratio_high),
         }
+
+    def names(self, keys: Any) -> dict[str, dict[str, Any]]:
+        """How a person reads each identity key: its display name, platform and kind."""
+        ci = self.tables["classified_identities"].set_index("identity_key")
+        out = {}
+        for k in sorted({k for k in keys if isinstance(k, str)}):
+            if k in ci.index:
+                r = ci.loc[k]
+                r = r.iloc[0] if isinstance(r, pd.DataFrame) else r
+                out[k] = {"name": display_name(r), "platform": r["platform"], "kind": r["kind"]}
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON contract (docs/assessment-json.md); credential ids masked."""
@@ -151,6 +181,12 @@ class Assessment:
             "humans_from": o.get("humans_from"),
             "ai_agent_count": o["ai_agents"],
             "nhi_to_human_ratio": None if o["ratio"] is None else round(o["ratio"], 4),
+            "unresolved_count": o["unresolved"],
+            "external_human_count": o.get("external_humans", 0),
+            "nhi_to_human_ratio_bounds": {
+                "low": None if o.get("ratio_low") is None else round(o["ratio_low"], 4),
+                "high": None if o.get("ratio_high") is None else round(o["ratio_high"], 4),
+            },
             "ratio_by_platform": {
                 r.platform: {
                     "nhis": int(r.nhis),
@@ -202,6 +238,26 @@ class Assessment:
                 for r in f.rows.itertuples()
             ),
             "exceptions": [e.to_dict() for e in self.exceptions],
+            "overrides": [
+                {
+                    "identity_key": r.identity_key,
+                    "decision": r["class"],
+                    "rules_decided": r.rule_class,
+                    "reason": r.override_reason,
+                    "reviewer": None if pd.isna(r.override_reviewer) else r.override_reviewer,
+                }
+                for _, r in t["classified_identities"][t["classified_identities"].overridden]
+                .sort_values("identity_key")
+                .iterrows()
+            ],
+            "names": self.names(
+                list(t["shadow_agents"].identity_key)
+                + list(t["orphaned_nhis"].identity_key)
+                + list(t["dormant_nhis"].identity_key)
+                + list(t["shared_credentials"].identity_key)
+                + list(t["anomalies"].identity_key)
+                + [k for f in self.findings for k in f.rows.identity_key]
+            ),
             "data_gaps": self.data_gaps,
             "policy": {k: v for k, v in self.policy.items()},
         }
@@ -212,32 +268,49 @@ def assess(
     *,
     policy: str | Path | None = None,
     exceptions: str | Path | None = None,
+    overrides: str | Path | None = None,
     as_of: date | None = None,
     persist: bool = True,
-    **overrides: Any,
+    **thresholds: Any,
 ) -> Assessment:
     """Assess an audit database (a path or an open connection).
 
     `persist` stores the views in the database so analysts can query them; a read-only
-    connection gets temporary views instead. `overrides` replace policy thresholds.
+    connection gets temporary views instead. `thresholds` replace policy thresholds.
     `exceptions` is a risk-acceptance file; expiry is judged at `as_of` (default: today).
+    `overrides` is the consultant's reviewed classification (`identity_review.csv`).
     """
-    rules = load_policy(policy, **overrides)
+    rules = load_policy(policy, **thresholds)
     accepted = load_exceptions(exceptions, {c.id for c in all_checks()}) if exceptions else []
+    reviewed = load_overrides(overrides) if overrides else []
     own = not isinstance(db, duckdb.DuckDBPyConnection)
     con = connect(db, read_only=not persist) if own else db
     try:
+        changes = check_overrides(overrides, reviewed, _known_identities(con)) if reviewed else []
         try:
-            views.install(con, rules, persist=persist)
+            views.install(con, rules, persist=persist, overrides=changes)
         except duckdb.Error:
             if not persist:
                 raise
-            views.install(con, rules, persist=False)  # read-only database: temporary views
+            # read-only database: temporary views
+            views.install(con, rules, persist=False, overrides=changes)
+        if reviewed:
+            decided = con.sql("SELECT identity_key, rule_class FROM classified_identities")
+            check_unchanged(overrides, reviewed, dict(decided.fetchall()))
         _apply_exceptions(con, accepted, as_of or today())
         return _build(con, rules, accepted)
     finally:
         if own:
             con.close()
+
+
+def _known_identities(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every identity key the classification can hold (seen, or inventoried and never seen)."""
+    keys = con.sql(
+        """SELECT identity_key FROM identities
+           UNION SELECT platform || ':' || platform_id FROM inventory"""
+    ).fetchall()
+    return {k for (k,) in keys}
 
 
 def _row(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, Any]:
@@ -349,4 +422,4 @@ def _iso(value: Any) -> str | None:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-__all__ = ["Assessment", "Finding", "assess", "mask"]
+__all__ = ["Assessment", "Finding", "assess", "display_name", "mask"]

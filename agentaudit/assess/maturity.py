@@ -51,6 +51,10 @@ def _r(x: Any) -> Any:
     return round(float(x), 4) if x is not None else None
 
 
+# A criterion whose denominator is empty has no verdict: no NHI, no measure.
+_NO_NHIS = "no active NHI in the exports to measure"
+
+
 def _share(ok: bool, value: Any) -> str:
     return "pass" if ok else "fail"
 
@@ -59,6 +63,8 @@ def _d1(m: Metrics, p: dict) -> tuple:
     row = m["metric_inventory_coverage"]
     if not row["evidenced"]:
         return "not_evidenced", None, {"min": p["inventory_coverage_min"]}, "no inventory supplied"
+    if not row["seen"]:
+        return "not_evidenced", None, {"min": p["inventory_coverage_min"]}, _NO_NHIS
     v = row["coverage"] or 0.0
     return (
         _share(v >= p["inventory_coverage_min"], v),
@@ -72,6 +78,8 @@ def _d2(m: Metrics, p: dict) -> tuple:
     row = m["metric_inventory_coverage"]
     if not row["evidenced"]:
         return "not_evidenced", None, {"max": p["shadow_share_max"]}, "no inventory supplied"
+    if not row["inventoried"] and not row["shadow"]:
+        return "not_evidenced", None, {"max": p["shadow_share_max"]}, _NO_NHIS
     v = row["shadow_share"] if row["shadow_share"] is not None else 1.0
     return (
         _share(v <= p["shadow_share_max"], v),
@@ -86,6 +94,8 @@ def _d3(m: Metrics, p: dict) -> tuple:
     t = {"min": p["reviewed_share_min"], "days": p["review_days"]}
     if not row["evidenced"]:
         return "not_evidenced", None, t, "the inventory gives no review dates"
+    if not row["inventoried"]:
+        return "not_evidenced", None, t, "the inventory lists no agent"
     v = row["reviewed_share"] or 0.0
     return (
         _share(v >= p["reviewed_share_min"], v),
@@ -104,6 +114,8 @@ def _g1(m: Metrics, p: dict) -> tuple:
     }
     if not shared["evidenced"] or not priv["evidenced"]:
         return "not_evidenced", None, t, "no NHI credentials or no inventory privileges"
+    if not priv["nhis"]:
+        return "not_evidenced", None, t, _NO_NHIS
     s = shared["shared_share"] or 0.0
     q = priv["privileged_share"] or 0.0
     ok = s <= p["shared_credential_share_max"] and q <= p["privileged_share_max"]
@@ -121,6 +133,9 @@ def _g2(m: Metrics, p: dict) -> tuple:
     t = {"min": p["rotated_share_min"], "days": p["rotation_days"]}
     if not row["evidenced"]:
         return "not_evidenced", None, t, "no export dates any NHI secret"
+    if not row["dated"]:
+        undated = row.get("undated") or 0
+        return "not_evidenced", None, t, f"not measurable: {undated} of {undated} undated"
     v = row["rotated_share"] or 0.0
     return (
         _share(v >= p["rotated_share_min"], v),
@@ -136,6 +151,8 @@ def _g3(m: Metrics, p: dict) -> tuple:
     t = {"min": p["owner_share_min"]}
     if not row["evidenced"]:
         return "not_evidenced", None, t, "owners need both the inventory and the HR roster"
+    if not row["nhis"]:
+        return "not_evidenced", None, t, _NO_NHIS
     v = row["owner_share"] or 0.0
     return (
         _share(v >= p["owner_share_min"], v),
@@ -150,6 +167,8 @@ def _m1(m: Metrics, p: dict) -> tuple:
     t = {"min": p["monitored_share_min"]}
     if not row["evidenced"]:
         return "not_evidenced", None, t, "no logs supplied"
+    if not row["nhis"]:
+        return "not_evidenced", None, t, _NO_NHIS
     v = row["monitored_share"] or 0.0
     return (
         _share(v >= p["monitored_share_min"], v),
@@ -231,6 +250,8 @@ def _f2(m: Metrics, p: dict) -> tuple:
 def _f3(m: Metrics, p: dict) -> tuple:
     life, dormant = m["metric_lifecycle"], m["metric_dormant"]
     t = {"min_revoked": p["lifecycle_revoked_share_min"], "max_dormant": p["dormant_share_max"]}
+    if not dormant["nhis"]:
+        return "not_evidenced", None, t, _NO_NHIS
     revoked = life["revoked_share"] if life["nhis"] else None
     d = dormant["dormant_share"] or 0.0
     ok = (revoked is None or revoked >= p["lifecycle_revoked_share_min"]) and d <= p[

@@ -12,11 +12,14 @@ import csv
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import duckdb
+
+from agentaudit.assess.review import Override
 
 _HEADER = re.compile(r"^-- (name|measures|unit|feeds|materialized): ?(.*)$")
 _STATEMENT = re.compile(r"^CREATE OR REPLACE VIEW (\w+) AS", re.MULTILINE)
@@ -80,8 +83,15 @@ def statements(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: bool) -> None:
-    """Create the policy and signature tables and every view (TEMP ones when not persisting)."""
+def install(
+    con: duckdb.DuckDBPyConnection,
+    policy: dict[str, Any],
+    *,
+    persist: bool,
+    overrides: Sequence[Override] = (),
+) -> None:
+    """Create the policy, signature, vendor-app and override tables and every view (TEMP ones
+    when not persisting)."""
     temp = "" if persist else "TEMP "
     con.execute(f"CREATE OR REPLACE {temp}TABLE aa_policy (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.executemany(
@@ -106,9 +116,27 @@ def install(con: duckdb.DuckDBPyConnection, policy: dict[str, Any], *, persist: 
         "INSERT INTO aa_agent_signatures VALUES (?, ?, ?, ?)",
         [[r["field"], r["pattern"], r["framework"], r["note"]] for r in rows],
     )
+    con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_vendor_apps
+                    (platform VARCHAR, app_id VARCHAR, name VARCHAR, vendor VARCHAR)""")
+    vendor_apps = resources.files("agentaudit.assess").joinpath("vendor_apps.csv")
+    with resources.as_file(vendor_apps) as path:
+        con.execute(
+            "INSERT INTO aa_vendor_apps SELECT platform, lower(app_id), name, vendor "
+            "FROM read_csv(?, header = true, all_varchar = true)",
+            [str(path)],
+        )
+    con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_overrides
+                    (identity_key VARCHAR PRIMARY KEY, decision VARCHAR, reason VARCHAR,
+                     reviewer VARCHAR)""")
+    if overrides:
+        con.executemany(
+            "INSERT INTO aa_overrides VALUES (?, ?, ?, ?)",
+            [[o.identity_key, o.decision, o.reason, o.reviewer] for o in overrides],
+        )
     tables = {d.name for d in catalogue() if d.materialized}
     metric_sql = sql_files()
-    inputs = _inputs_digest(con, policy, signatures, metric_sql)
+    reviewed = json.dumps([[o.identity_key, o.decision, o.reason, o.reviewer] for o in overrides])
+    inputs = _inputs_digest(con, policy, signatures + reviewed, metric_sql)
     reuse = not persist and _stored_tables_match(con, tables, inputs)
     for _, text in metric_sql:
         for name, stmt in statements(text):

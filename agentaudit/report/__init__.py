@@ -53,18 +53,26 @@ def context(
     report_date: str | None = None,
     exceptions: str | None = None,
     previous: str | None = None,
+    overrides: str | None = None,
 ) -> ReportContext:
     """Assess the database read-only and gather what the report shows."""
     if not db_path or not Path(db_path).exists():
         raise AgentAuditError(f"no audit database at {db_path!r}")
-    overrides: dict[str, Any] = {}
+    thresholds: dict[str, Any] = {}
     if window_start:
-        overrides["window_start"] = window_start
+        thresholds["window_start"] = window_start
     if window_end:
-        overrides["window_end"] = window_end
+        thresholds["window_end"] = window_end
     con = connect(db_path, read_only=True)
     try:
-        a = assess(con, policy=policy, exceptions=exceptions, persist=False, **overrides)
+        a = assess(
+            con,
+            policy=policy,
+            exceptions=exceptions,
+            overrides=overrides,
+            persist=False,
+            **thresholds,
+        )
         files = con.sql("SELECT * FROM files ORDER BY file_id").df()
     finally:
         con.close()
@@ -127,6 +135,7 @@ def render_report(
     report_date: str | None = None,
     exceptions: str | Path | None = None,
     previous: str | Path | None = None,
+    overrides: str | Path | None = None,
 ) -> ReportResult:
     """Run the assessment notebook for one client and write `<out>/report.html` (and PDF)."""
     import nbformat  # noqa: PLC0415  (heavy imports only when a report is made)
@@ -147,6 +156,7 @@ def render_report(
         "logo_path": str(Path(logo).resolve()) if logo else None,
         "exceptions_path": str(Path(exceptions).resolve()) if exceptions else None,
         "previous_path": str(Path(previous).resolve()) if previous else None,
+        "overrides_path": str(Path(overrides).resolve()) if overrides else None,
     }
     executed = out / "assessment.ipynb"
     t = time.perf_counter()
@@ -250,8 +260,8 @@ class BatchRow:
 
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     """Clients to report on: CSV or YAML rows with `client`, `exports` (folder) and options
-    (`assessor`, `policy`, `pdf`, `window_start`, `window_end`). Relative paths are taken
-    from the manifest's folder."""
+    (`assessor`, `policy`, `exceptions`, `overrides`, `pdf`, `window_start`, `window_end`).
+    Relative paths are taken from the manifest's folder."""
     import csv  # noqa: PLC0415
 
     import yaml  # noqa: PLC0415
@@ -268,7 +278,7 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
         if not isinstance(row, dict) or not row.get("client") or not row.get("exports"):
             raise AgentAuditError(f"{path}, client {i}: expected `client` and `exports`")
         row = dict(row)
-        for key in ("exports", "policy"):
+        for key in ("exports", "policy", "exceptions", "overrides"):
             if row.get(key) and not Path(str(row[key])).is_absolute():
                 row[key] = str((path.parent / str(row[key])).resolve())
         out.append(row)
@@ -292,7 +302,8 @@ def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
         if not loaded.anything_loaded:
             raise AgentAuditError(f"nothing could be loaded from {row['exports']}")
         # Assessed once and stored: the report's notebook reuses the stored tables.
-        result.level = assess(db, policy=row.get("policy") or None).level
+        options = {k: row.get(k) or None for k in ("policy", "exceptions", "overrides")}
+        result.level = assess(db, **options).level
         want_pdf = str(row.get("pdf", pdf)).lower() in ("true", "1", "yes")
         rep = render_report(
             db,
@@ -300,7 +311,7 @@ def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
             name,
             assessor=str(row.get("assessor") or ""),
             pdf=want_pdf,
-            policy=row.get("policy") or None,
+            **options,
             window_start=row.get("window_start") or None,
             window_end=row.get("window_end") or None,
         )

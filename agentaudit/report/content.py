@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from agentaudit.assess import Assessment, mask
+from agentaudit.assess import Assessment, display_name, mask
 from agentaudit.assess.checks import OWASP_NHI
 from agentaudit.assess.maturity import DISTRIBUTION, LEVELS
 
@@ -284,7 +284,8 @@ def kpis(a: Assessment, charts: Charts) -> str:
         [
             (
                 "NHI-to-human ratio",
-                f"{ratio:.1f} : 1" if ratio is not None else "n/a",
+                (f"{ratio:.1f} : 1" if ratio is not None else "n/a")
+                + (f" ({o['unresolved']} unresolved beside it)" if o["unresolved"] else ""),
                 "80 : 1 to 500 : 1",
                 "CyberArk; ManageEngine 2026",
             ),
@@ -398,9 +399,13 @@ def findings(a: Assessment, charts: Charts, examples: int = 3) -> str:
             yaxis_autorange="reversed",
         )
         body += charts.html(fig, 120 + 28 * len(counts))
+    names = a.names([k for f in active for k in f.rows.identity_key])
     for f in active:
         rows = f.rows.copy()
         rows["credential_key"] = rows["credential_key"].map(mask)
+        who = rows.identity_key.map(lambda k: names.get(k, {}))
+        rows["who"] = who.map(lambda n: n.get("name", ""))
+        rows["where"] = who.map(lambda n: f"{n.get('platform', '')} {n.get('kind', '')}".strip())
         body += f"""<div class="aa-finding aa-{esc(f.check.severity)}">
 <h3>{esc(f.check.title)} <span class="aa-badge">{esc(f.check.severity)}</span>
 <span class="aa-badge">{esc(f.check.owasp)} {esc(OWASP_NHI[f.check.owasp])}</span>
@@ -413,10 +418,12 @@ def findings(a: Assessment, charts: Charts, examples: int = 3) -> str:
             table(
                 rows.sort_values("status", ascending=False),
                 {
-                    "identity_key": "identity",
+                    "who": "identity",
+                    "where": "platform and kind",
                     "credential_key": "credential",
                     "evidence": "evidence",
                     "status": "status",
+                    "identity_key": "key",
                 },
                 limit=examples,
             )
@@ -491,6 +498,73 @@ def roadmap(a: Assessment) -> str:
     )
 
 
+def identities(a: Assessment) -> str:
+    """Who is who: identities by class and platform, the people behind the accounts, the
+    accounts no person explains, and the consultant's overrides."""
+    ci = a.tables["classified_identities"]
+    ci = ci[ci.is_active]
+    o = a.overall()
+    counts = (
+        ci.groupby(["platform", "class"]).size().unstack(fill_value=0).reset_index()
+        if not ci.empty
+        else pd.DataFrame(columns=["platform"])
+    )
+    people = a.tables["people"]
+    linked = people[people.identity_key.notna() & people.person.notna()]
+    per_platform = (
+        linked.groupby("platform").person.nunique().rename("people with an account").reset_index()
+    )
+    no_person = people[people.person.isna()]
+    no_account = people[people.identity_key.isna() & people.active_employee.fillna(False)]
+    bounds = ""
+    if o["unresolved"]:
+        low, high = o.get("ratio_low"), o.get("ratio_high")
+        bounds = (
+            f"<p>{o['unresolved']} identities are unresolved: the exports do not show whether a "
+            "person or a workload uses them, so they count on neither side. Were they all "
+            f"people, the ratio would be {'n/a' if low is None else f'{low:.1f} : 1'}; all "
+            f"NHIs, {'n/a' if high is None else f'{high:.1f} : 1'}. Review them in "
+            "identity_review.csv.</p>"
+        )
+    reviewed = ci[ci.overridden]
+    body = (
+        f"<p>{o['nhis']} NHIs, {o['humans']} people ({esc(o.get('humans_from') or '')}), "
+        f"{o.get('external_humans', 0)} external people (guests, partners) and "
+        f"{o['unresolved']} unresolved identities are active in the window.</p>"
+        + bounds
+        + "<h3>Identities by platform and class</h3>"
+        + table(counts)
+        + "<h3>People with accounts, per platform</h3>"
+        + table(per_platform)
+        + f"<p>{no_account.person.nunique()} active employees have no account in the exports; "
+        f"{len(no_person)} person-like accounts link to no one in the HR roster.</p>"
+        + table(
+            no_person.assign(key=no_person.identity_key),
+            {
+                "account_name": "account",
+                "platform": "platform",
+                "class": "class",
+                "status": "why",
+                "key": "key",
+            },
+            limit=15,
+        )
+    )
+    if not reviewed.empty:
+        body += "<h3>Classification changed by the consultant's review</h3>" + table(
+            reviewed.assign(who=reviewed.apply(display_name, axis=1)),
+            {
+                "who": "identity",
+                "platform": "platform",
+                "class": "decision",
+                "rule_class": "the rules said",
+                "override_reason": "reason",
+                "override_reviewer": "reviewer",
+            },
+        )
+    return section("Identities and the people behind them", body, "identities")
+
+
 def appendix(a: Assessment, files: pd.DataFrame) -> str:
     cov = files.assign(path=files.path.map(lambda p: str(p).rsplit("/", 1)[-1]))
     gaps = "".join(f"<li>{esc(g)}</li>" for g in a.data_gaps) or "<li>none</li>"
@@ -515,11 +589,15 @@ def appendix(a: Assessment, files: pd.DataFrame) -> str:
 is measured at the end of the window, so the same data assessed again gives the same result.</p>
 <h3>Data gaps and the data still to request</h3><ul>{gaps}</ul>
 <h3>Methodology</h3>
-<p>Every identity is classified human or non-human by an explicit rule (inventory listing,
-vendor actor type, the HR roster, credential use), and AI agents by their inventory kind,
-agent-framework or model-provider user agents and calls. Metrics are SQL over the canonical
-tables; each criterion's figure can be reproduced from the named view in the audit database.
-Thresholds are the maturity model's defaults unless a policy file overrides them.</p>
+<p>Every identity is classified person, external person, non-human or unresolved by the
+first rule its evidence meets (inventory listing, vendor actor type and first-party apps,
+federation such as AWS Identity Center or SAML, the HR roster, interactive sign-ins and MFA,
+credential use), with a confidence; "matches no employee" alone never makes an NHI, and the
+consultant's review file overrides a decision with a reason. AI agents are recognised by their
+inventory kind, agent-framework or model-provider user agents and calls. Metrics are SQL over
+the canonical tables; each criterion's figure can be reproduced from the named view in the
+audit database. Thresholds are the maturity model's defaults unless a policy file overrides
+them.</p>
 <h3>Published figures used for benchmarking</h3>{table(bench)}""",
         "appendix",
     )

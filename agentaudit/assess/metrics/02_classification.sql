@@ -1,100 +1,253 @@
--- name: classified_identities
--- measures: every identity seen in the exports (and every inventoried agent never seen, keyed
---           `<platform>:<platform_id>`) as
---           human, nhi or other, whether an NHI is an AI agent, and the rule that decided each
+-- name: identity_signals
+-- measures: per identity, the evidence classification weighs (docs/classification.md): the
+--           vendor's actor type, how it signs in (interactive, console, browser, MFA), which
+--           credential kinds it uses, federation (Identity Center, SAML, OIDC web identity),
+--           workload markers (EC2 instance profile, Lambda), the roster link, the inventory
+--           listing, vendor first-party application ids, and whether it ever acted
 -- unit: identities
--- feeds: every NHI metric; the NHI-to-human ratio; the report's classification appendix
+-- feeds: classified_identities
 -- materialized: table
-CREATE OR REPLACE VIEW classified_identities AS
+CREATE OR REPLACE VIEW identity_signals AS
 WITH ev AS (
     SELECT actor_key,
            bool_or(is_interactive) AS any_interactive,
+           count(*) FILTER (is_interactive) AS interactive_events,
+           bool_or(event_type = 'ConsoleLogin' AND outcome = 'success') AS console_signin,
+           bool_or(credential_type = 'mfa'
+                   OR (event_type = 'user.authentication.auth_via_mfa' AND outcome = 'success'))
+               AS mfa,
+           bool_or(starts_with(user_agent, 'Mozilla/')) AS browser,
            bool_or(credential_type = 'api_token') AS uses_api_token,
+           bool_or(credential_type IN ('access_key', 'personal_access_token', 'client_secret',
+                                       'certificate', 'api_token', 'oauth_client')
+                   AND NOT coalesce(is_interactive, false)) AS uses_secret,
            bool_and(coalesce(NOT is_interactive, false)) AS only_programmatic,
-           list(DISTINCT lower(user_agent)) FILTER (WHERE user_agent IS NOT NULL) AS agents,
+           bool_or(starts_with(session_name, 'i-') AND actor_type = 'AssumedRole') AS ec2_sessions,
+           bool_or(contains(user_agent, 'exec-env/AWS_Lambda')) AS lambda_sessions,
+           max(app_name) FILTER (actor_type IN ('WebIdentityUser', 'AssumedRole')
+                                 AND platform = 'aws') AS web_identity_provider,
+           list(DISTINCT app_name ORDER BY app_name)
+               FILTER (actor_type = 'IdentityCenterUser' AND app_name IS NOT NULL)
+               AS permission_sets,
+           max(app_id) FILTER (actor_type IN ('ServicePrincipal', 'ManagedIdentity'))
+               AS entra_app_id,
+           list(DISTINCT lower(user_agent)) FILTER (user_agent IS NOT NULL) AS agents,
            list(DISTINCT lower(event_type)) AS actions
     FROM events GROUP BY actor_key),
-sig AS (SELECT field, lower(pattern) AS pattern, framework FROM aa_agent_signatures),
-used AS (SELECT identity_key, max(last_used_at) AS last_used FROM credentials GROUP BY ALL),
-people AS (SELECT * FROM roster_people),
-has_roster AS (SELECT count(*) > 0 AS yes FROM roster_people),
+-- Roles people reach through SAML federation: every successful assumption is
+-- AssumeRoleWithSAML (a role also assumed by workloads stays a workload).
+assumed AS (
+    SELECT 'aws:' || target_id AS identity_key,
+           bool_and(event_type = 'AssumeRoleWithSAML') AS saml_only
+    FROM events
+    WHERE platform = 'aws' AND outcome = 'success' AND target_type = 'role'
+      AND event_type IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
+    GROUP BY ALL),
+used AS (SELECT identity_key, max(last_used_at) AS last_used FROM credentials GROUP BY ALL)
+SELECT i.identity_key, i.platform, i.vendor_type, i.has_password, i.mfa_active,
+       ev.* EXCLUDE (actor_key),
+       coalesce(assumed.saml_only, false) AS saml_role,
+       list_contains(i.source_formats, 'aws_credential_report') AS in_credential_report,
+       coalesce(i.event_count, 0) = 0 AND used.last_used IS NULL
+           AND NOT list_contains(i.source_formats, 'aws_credential_report')
+           AND i.vendor_type NOT IN ('GitHubApp', 'OAuthApp') AS target_only,
+       greatest(i.last_seen, used.last_used) AS last_activity,
+       va.name AS vendor_app, va.vendor AS app_vendor,
+       pl.person, pl.rule AS person_rule, pl.strength AS person_strength,
+       pl.candidates AS person_candidates, coalesce(pl.ambiguous, false) AS person_ambiguous,
+       regexp_matches(lower(coalesce(i.name, i.native_id)),
+                      '(^|[^a-z])(svc|service|bot|robot|automation|sync|integration|daemon|cron|pipeline|deploy|ci)([^a-z]|$)')
+           AS service_name
+FROM identities i
+LEFT JOIN ev ON ev.actor_key = i.identity_key
+LEFT JOIN assumed USING (identity_key)
+LEFT JOIN used USING (identity_key)
+LEFT JOIN person_links pl USING (identity_key)
+LEFT JOIN aa_vendor_apps va ON va.platform = i.platform AND va.app_id = lower(ev.entra_app_id);
+
+-- name: classified_identities
+-- measures: every identity seen in the exports (and every inventoried agent never seen, keyed
+--           `<platform>:<platform_id>`) as human, external_human, nhi, unresolved or other
+--           (a network address), with the rule that decided, its confidence, any consultant
+--           override, the roster person it belongs to, and whether an NHI is an AI agent
+-- unit: identities
+-- feeds: every NHI metric; the NHI-to-human ratio; people; the report's classification appendix
+-- materialized: table
+CREATE OR REPLACE VIEW classified_identities AS
+WITH sig AS (SELECT field, lower(pattern) AS pattern, framework FROM aa_agent_signatures),
 seen AS (
-    SELECT i.*, v.agent_id, v.kind AS inventory_kind, v.owner_email, v.privileges,
-           v.last_reviewed_at, v.decommissioned_at,
-           ev.any_interactive, ev.uses_api_token, ev.only_programmatic, ev.agents, ev.actions,
-           greatest(i.last_seen, used.last_used) AS last_activity,
-           (SELECT min(p.email) FROM people p
-            WHERE p.email = lower(i.name) OR p.email = i.email
-               OR (i.platform = 'aws' AND p.local_part = lower(i.name))
-               OR (i.platform = 'github' AND replace(p.local_part, '.', '-') = lower(i.name)))
-               AS person
+    SELECT i.identity_key, i.native_id, i.name, i.display_name, i.first_seen, i.event_count,
+           s.* EXCLUDE (identity_key, platform, vendor_type), i.platform, i.vendor_type,
+           v.agent_id, v.kind AS inventory_kind, v.owner_email, v.privileges,
+           v.last_reviewed_at, v.decommissioned_at
     FROM identities i
-    LEFT JOIN inventory_agents v ON v.identity_key = i.identity_key
-    LEFT JOIN ev ON ev.actor_key = i.identity_key
-    LEFT JOIN used ON used.identity_key = i.identity_key),
+    JOIN identity_signals s USING (identity_key)
+    LEFT JOIN inventory_agents v ON v.identity_key = i.identity_key),
+ai AS (
+    SELECT *, coalesce(ai_inventory, ai_agent_ua, ai_calls, ai_name) AS ai_rule
+    FROM (SELECT *,
+              CASE WHEN inventory_kind = 'ai_agent' THEN 'inventory kind ai_agent' END
+                  AS ai_inventory,
+              (SELECT 'user agent of ' || min(s.framework) FROM sig s
+               WHERE s.field = 'user_agent'
+                 AND len(list_filter(agents, lambda a: contains(a, s.pattern))) > 0)
+                  AS ai_agent_ua,
+              (SELECT 'calls ' || min(s.framework) FROM sig s
+               WHERE s.field = 'event_type' AND list_contains(actions, s.pattern))
+                  AS ai_calls,
+              (SELECT 'name ' || min(s.framework) FROM sig s
+               WHERE s.field = 'name' AND (contains(lower(name), s.pattern)
+                                           OR contains(lower(display_name), s.pattern)))
+                  AS ai_name
+          FROM seen)),
 decided AS (
     SELECT *,
         CASE
           WHEN agent_id IS NOT NULL THEN ['nhi', 'listed in the agent inventory as '
-                                                 || inventory_kind || ' (' || agent_id || ')']
+                                                 || inventory_kind || ' (' || agent_id || ')', 'high']
+          WHEN vendor_app IS NOT NULL
+               THEN ['nhi', app_vendor || ' first-party application ' || vendor_app
+                            || ' (vendor-managed)', 'high']
           WHEN vendor_type IN ('PublicClientApp', 'Client', 'AppInstance', 'SystemPrincipal')
-               THEN ['nhi', 'Okta actor type ' || vendor_type]
-          WHEN vendor_type = 'ServicePrincipal' THEN ['nhi', 'Entra service principal']
-          WHEN vendor_type = 'ManagedIdentity' THEN ['nhi', 'Entra managed identity']
-          WHEN vendor_type IN ('AssumedRole', 'Role')
-               THEN ['nhi', 'AWS IAM role (sessions assumed by workloads)']
-          WHEN vendor_type = 'AWSService' THEN ['nhi', 'AWS service acting in the account']
+               THEN ['nhi', 'Okta actor type ' || vendor_type, 'high']
+          WHEN vendor_type = 'ServicePrincipal' THEN ['nhi', 'Entra service principal', 'high']
+          WHEN vendor_type = 'ManagedIdentity' THEN ['nhi', 'Entra managed identity', 'high']
+          WHEN vendor_type = 'IdentityCenterUser'
+               THEN ['human', 'AWS IAM Identity Center session (permission sets '
+                              || array_to_string(coalesce(permission_sets, []), ', ') || ')',
+                     'high']
+          WHEN vendor_type = 'SAMLUser'
+               THEN ['human', 'AWS SAML federation (AssumeRoleWithSAML) of a person', 'high']
+          WHEN vendor_type IN ('AssumedRole', 'Role', 'WebIdentityUser') AND saml_role
+               AND NOT coalesce(ec2_sessions OR lambda_sessions, false)
+               THEN ['human', 'AWS role people assume through SAML federation only', 'medium']
+          WHEN vendor_type IN ('AssumedRole', 'Role', 'WebIdentityUser')
+               THEN CASE
+                 WHEN web_identity_provider IS NOT NULL
+                      THEN ['nhi', 'AWS role assumed with an OIDC web identity from '
+                                   || regexp_extract(web_identity_provider, '[^/]+$'), 'high']
+                 WHEN ec2_sessions THEN ['nhi', 'AWS role of an EC2 instance profile', 'high']
+                 WHEN lambda_sessions THEN ['nhi', 'AWS Lambda execution role', 'high']
+                 ELSE ['nhi', 'AWS IAM role (sessions assumed by workloads)', 'high'] END
+          WHEN vendor_type = 'AWSService' THEN ['nhi', 'AWS service acting in the account', 'high']
           WHEN vendor_type = 'FederatedUser'
-               THEN ['nhi', 'AWS federated session issued by GetFederationToken']
-          WHEN vendor_type = 'Bot' OR name LIKE '%[bot]' THEN ['nhi', 'GitHub bot account']
-          WHEN vendor_type = 'Root' THEN ['human', 'AWS root account (people, break-glass)']
-          WHEN vendor_type = 'IP address' THEN ['other', 'Okta actor that is a network address']
-          WHEN person IS NOT NULL THEN ['human', 'matches employee ' || person
-                                                 || ' in the HR roster']
+               THEN ['nhi', 'AWS federated session issued by GetFederationToken', 'medium']
+          WHEN vendor_type = 'GitHubApp' THEN ['nhi', 'GitHub App installed in the organisation',
+                                               'high']
+          WHEN vendor_type = 'OAuthApp' THEN ['nhi', 'OAuth app a member authorised', 'high']
+          WHEN vendor_type = 'Bot' OR name LIKE '%[bot]' THEN ['nhi', 'GitHub bot account', 'high']
+          WHEN vendor_type = 'Root' THEN ['human', 'AWS root account (people, break-glass)', 'high']
+          WHEN vendor_type = 'IP address' THEN ['other', 'Okta actor that is a network address',
+                                                'high']
+          WHEN target_only THEN ['unresolved', 'seen only as the target of an event; never acts',
+                                 'low']
+          WHEN vendor_type = 'Guest'
+               THEN ['external_human', 'Entra B2B guest (userType guest, #EXT# name or '
+                                       || 'cross-tenant access)', 'high']
+          WHEN person IS NOT NULL AND person_strength <= 3
+               THEN ['human', 'matches employee ' || person || ' in the HR roster (' || person_rule
+                              || ')', 'high']
+          WHEN coalesce(any_interactive, false) AND mfa
+               THEN ['human', 'signs in interactively with MFA'
+                              || CASE WHEN console_signin THEN ' (AWS console)' ELSE '' END,
+                     'high']
+          WHEN coalesce(any_interactive, false) AND uses_secret AND person_strength IS NULL
+               THEN ['nhi', 'acts through keys or tokens and is also signed in to '
+                            || 'interactively without MFA, matching no employee', 'medium']
+          WHEN coalesce(any_interactive, false)
+               THEN ['human', 'signs in interactively ('
+                              || CASE WHEN console_signin THEN 'AWS console'
+                                      WHEN browser THEN 'browser' ELSE 'interactive sign-in' END
+                              || ')' || coalesce('; ' || person_rule || ' of ' || person, ''),
+                     'medium']
+          WHEN ai_agent_ua IS NOT NULL OR ai_calls IS NOT NULL
+               THEN ['nhi', 'AI agent signature: ' || coalesce(ai_agent_ua, ai_calls), 'medium']
           WHEN platform = 'okta' AND uses_api_token
-               THEN ['nhi', 'Okta user acting through an API token']
-          WHEN (SELECT yes FROM has_roster)
-               THEN ['nhi', 'matches no employee in the HR roster']
-          WHEN platform = 'aws' AND has_password IS DISTINCT FROM true
-               THEN ['nhi', 'IAM user with access keys and no console password']
-          WHEN only_programmatic THEN ['nhi', 'acts only through keys or tokens, never '
-                                              || 'interactively']
-          ELSE ['human', 'signs in interactively and no other rule applies']
-        END AS decision
-    FROM seen)
+               THEN ['nhi', 'Okta user acting only through an API token (service user)', 'medium']
+          WHEN platform = 'aws' AND in_credential_report AND has_password = false
+               THEN ['nhi', 'IAM user with no console password (credential report)', 'high']
+          WHEN only_programmatic AND uses_secret
+               THEN ['nhi', 'acts only through keys or tokens, never interactively', 'medium']
+          WHEN platform = 'aws' AND in_credential_report AND has_password
+               THEN ['human', 'IAM user with a console password (credential report)'
+                              || CASE WHEN mfa_active THEN ' and MFA' ELSE '' END, 'low']
+          WHEN service_name
+               THEN ['nhi', 'named like a service account', 'low']
+          ELSE ['unresolved', 'no evidence decides: no interactive sign-in, no credential use '
+                              || 'that only workloads make, no roster match', 'low']
+        END AS rule_decision
+    FROM ai),
+overridden AS (
+    SELECT d.*, o.decision AS override_decision, o.reason AS override_reason,
+           o.reviewer AS override_reviewer,
+           CASE WHEN o.decision IS NOT NULL
+                THEN [o.decision, 'consultant review: ' || o.reason
+                                  || coalesce(' (' || o.reviewer || ')', ''), 'reviewed']
+                ELSE rule_decision END AS decision
+    FROM decided d LEFT JOIN aa_overrides o USING (identity_key))
 SELECT identity_key, platform, native_id, name, display_name, vendor_type,
-       decision[1] AS class, decision[2] AS classification_rule,
+       CASE WHEN vendor_app IS NOT NULL THEN app_vendor || ' application'
+            WHEN agent_id IS NOT NULL AND inventory_kind = 'ai_agent' THEN 'AI agent'
+            ELSE CASE platform || ':' || coalesce(vendor_type, '')
+              WHEN 'okta:User' THEN 'Okta user'
+              WHEN 'okta:PublicClientApp' THEN 'Okta OAuth app'
+              WHEN 'okta:Client' THEN 'Okta OAuth client'
+              WHEN 'okta:AppInstance' THEN 'Okta app'
+              WHEN 'okta:SystemPrincipal' THEN 'Okta system principal'
+              WHEN 'entra:User' THEN 'Entra user'
+              WHEN 'entra:Guest' THEN 'Entra guest'
+              WHEN 'entra:ServicePrincipal' THEN 'Entra service principal'
+              WHEN 'entra:ManagedIdentity' THEN 'Entra managed identity'
+              WHEN 'aws:IAMUser' THEN 'IAM user'
+              WHEN 'aws:Root' THEN 'AWS root'
+              WHEN 'aws:IdentityCenterUser' THEN 'Identity Center user'
+              WHEN 'aws:SAMLUser' THEN 'SAML-federated user'
+              WHEN 'aws:AWSService' THEN 'AWS service'
+              WHEN 'aws:FederatedUser' THEN 'federated user'
+              WHEN 'github:User' THEN 'GitHub user'
+              WHEN 'github:Bot' THEN 'GitHub bot'
+              WHEN 'github:GitHubApp' THEN 'GitHub App'
+              WHEN 'github:OAuthApp' THEN 'OAuth app'
+              ELSE CASE WHEN vendor_type IN ('AssumedRole', 'Role', 'WebIdentityUser')
+                        THEN 'IAM role' ELSE coalesce(vendor_type, 'account') END
+            END END AS kind,
+       decision[1] AS class, decision[2] AS classification_rule, decision[3] AS confidence,
+       override_decision IS NOT NULL AS overridden, override_reason, override_reviewer,
+       rule_decision[1] AS rule_class, rule_decision[2] AS rule_reason,
        decision[1] = 'nhi' AND ai_rule IS NOT NULL AS is_ai_agent, ai_rule,
+       vendor_app IS NOT NULL AS vendor_managed,
        agent_id, inventory_kind, owner_email, privileges, last_reviewed_at, decommissioned_at,
-       agent_id IS NOT NULL AS in_inventory, true AS seen_in_exports, person,
+       agent_id IS NOT NULL AS in_inventory, true AS seen_in_exports,
+       CASE WHEN decision[1] IN ('human', 'external_human', 'unresolved') THEN person END
+           AS person,
+       CASE WHEN decision[1] IN ('human', 'external_human', 'unresolved') THEN person_rule END
+           AS person_rule,
+       person_candidates, person_ambiguous,
        first_seen, last_activity, event_count, any_interactive,
-       decommissioned_at IS NULL
-           OR decommissioned_at > (SELECT end_at FROM assessment_window) AS is_active
-FROM (SELECT *, coalesce(ai_inventory, ai_agent_ua, ai_calls, ai_name) AS ai_rule
-      FROM (SELECT *,
-                CASE WHEN inventory_kind = 'ai_agent' THEN 'inventory kind ai_agent' END
-                    AS ai_inventory,
-                (SELECT 'user agent of ' || min(s.framework) FROM sig s
-                 WHERE s.field = 'user_agent'
-                   AND len(list_filter(agents, lambda a: contains(a, s.pattern))) > 0)
-                    AS ai_agent_ua,
-                (SELECT 'calls ' || min(s.framework) FROM sig s
-                 WHERE s.field = 'event_type' AND list_contains(actions, s.pattern))
-                    AS ai_calls,
-                (SELECT 'name ' || min(s.framework) FROM sig s
-                 WHERE s.field = 'name' AND (contains(lower(name), s.pattern)
-                                             OR contains(lower(display_name), s.pattern)))
-                    AS ai_name
-            FROM decided))
+       (decommissioned_at IS NULL
+        OR decommissioned_at > (SELECT end_at FROM assessment_window))
+           AND NOT (target_only AND agent_id IS NULL AND override_decision IS NULL)
+           AS is_active
+FROM overridden
 UNION ALL
 SELECT v.platform || ':' || v.platform_id, v.platform, v.platform_id, v.name, v.name, NULL,
+       CASE WHEN v.kind = 'ai_agent' THEN 'AI agent' ELSE replace(v.kind, '_', ' ') END,
+       coalesce(o.decision, 'nhi'),
+       CASE WHEN o.decision IS NOT NULL
+            THEN 'consultant review: ' || o.reason || coalesce(' (' || o.reviewer || ')', '')
+            ELSE 'listed in the agent inventory as ' || v.kind || ' (' || v.agent_id
+                 || '), never seen in the exports' END,
+       CASE WHEN o.decision IS NOT NULL THEN 'reviewed' ELSE 'high' END,
+       o.decision IS NOT NULL, o.reason, o.reviewer,
        'nhi', 'listed in the agent inventory as ' || v.kind || ' (' || v.agent_id
               || '), never seen in the exports',
-       v.kind = 'ai_agent', CASE WHEN v.kind = 'ai_agent' THEN 'inventory kind ai_agent' END,
+       coalesce(o.decision, 'nhi') = 'nhi' AND v.kind = 'ai_agent',
+       CASE WHEN v.kind = 'ai_agent' THEN 'inventory kind ai_agent' END, false,
        v.agent_id, v.kind, v.owner_email, v.privileges, v.last_reviewed_at, v.decommissioned_at,
-       true, false, NULL, NULL, NULL, 0, false,
+       true, false, NULL, NULL, NULL, false, NULL, NULL, 0, false,
        v.decommissioned_at IS NULL OR v.decommissioned_at > (SELECT end_at FROM assessment_window)
-FROM inventory_agents v WHERE v.identity_key IS NULL;
+FROM inventory_agents v LEFT JOIN aa_overrides o ON o.identity_key = v.platform || ':' || v.platform_id
+WHERE v.identity_key IS NULL;
 
 -- name: nhis
 -- measures: the non-human identities (classified_identities where class = 'nhi')
@@ -102,3 +255,27 @@ FROM inventory_agents v WHERE v.identity_key IS NULL;
 -- feeds: every NHI metric
 CREATE OR REPLACE VIEW nhis AS
 SELECT * FROM classified_identities WHERE class = 'nhi';
+
+-- name: people
+-- measures: people and accounts side by side: each roster person with the accounts linked to
+--           them per platform, each person-like account (human, external_human, unresolved)
+--           that links to no person, and each active employee with no account in the exports
+-- unit: rows of (person, platform, account)
+-- feeds: the report's people section
+CREATE OR REPLACE VIEW people AS
+SELECT p.email AS person, p.display_name AS person_name, p.is_active AS active_employee,
+       c.platform, c.identity_key, coalesce(c.display_name, c.name) AS account_name, c.class,
+       c.person_rule AS linked_by,
+       CASE WHEN c.identity_key IS NULL THEN 'no account in the exports'
+            ELSE 'account of this person' END AS status
+FROM roster_people p
+LEFT JOIN classified_identities c ON c.person = p.email AND c.class <> 'nhi'
+UNION ALL
+SELECT NULL, NULL, NULL, c.platform, c.identity_key, coalesce(c.display_name, c.name), c.class,
+       NULL,
+       CASE WHEN c.person_ambiguous THEN 'several possible people: '
+                                         || array_to_string(c.person_candidates, ', ')
+            ELSE 'no person in the HR roster' END
+FROM classified_identities c
+WHERE c.class IN ('human', 'external_human', 'unresolved') AND c.person IS NULL
+  AND c.seen_in_exports;

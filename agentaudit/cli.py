@@ -38,6 +38,19 @@ def fail(exc: AgentAuditError) -> NoReturn:
     sys.exit(2)
 
 
+# Options several commands share: one definition each.
+exceptions_option = click.option(
+    "--exceptions",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML risk acceptances (findings accepted with owner and expiry).",
+)
+overrides_option = click.option(
+    "--overrides",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The consultant's reviewed identity_review.csv (decision, reason, reviewer).",
+)
+
+
 @click.group()
 @click.version_option(__version__, prog_name="agentaudit")
 def main() -> None:
@@ -165,16 +178,8 @@ DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo" / "exports"
 @click.option(
     "--read-only", is_flag=True, help="Do not store the assessment views in the database."
 )
-@click.option(
-    "--exceptions",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML risk acceptances (findings accepted with owner and expiry).",
-)
-@click.option(
-    "--overrides",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The consultant's reviewed identity_review.csv (decision, reason, reviewer).",
-)
+@exceptions_option
+@overrides_option
 def assess_cmd(
     db_path: Path,
     policy: Path | None,
@@ -335,21 +340,13 @@ def _parse_value(text: str) -> object:
 @click.option("--window-start", default=None, help="ISO-8601; default: the first event.")
 @click.option("--window-end", default=None, help="ISO-8601; default: the last event.")
 @click.option("--pdf", is_flag=True, help="Also print the report to PDF (headless Chromium).")
-@click.option(
-    "--exceptions",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML risk acceptances (findings accepted with owner and expiry).",
-)
+@exceptions_option
 @click.option(
     "--previous",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Assessment JSON of an earlier run: adds a 'since the previous assessment' section.",
 )
-@click.option(
-    "--overrides",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The consultant's reviewed identity_review.csv (decision, reason, reviewer).",
-)
+@overrides_option
 def report_cmd(
     db_path: Path,
     client: str,
@@ -513,16 +510,8 @@ def schema_cmd(db_path: Path) -> None:
 )
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--policy", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--exceptions",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="YAML risk acceptances (findings accepted with owner and expiry).",
-)
-@click.option(
-    "--overrides",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="The consultant's reviewed identity_review.csv (decision, reason, reviewer).",
-)
+@exceptions_option
+@overrides_option
 def export_cmd(
     db_path: Path,
     out_dir: Path,

@@ -71,7 +71,7 @@ def action_plan(a: Assessment) -> list[dict[str, Any]]:
                     "owasp": c.owasp,
                     "criterion": c.criterion,
                     "title": c.title,
-                    "name": who.get("name", ""),
+                    "name": who.get("name", r.identity_key or ""),
                     "platform": who.get("platform", ""),
                     "kind": who.get("kind", ""),
                     "identity": r.identity_key,

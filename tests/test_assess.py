@@ -57,9 +57,37 @@ def test_classification_finds_every_nhi_and_ai_agent(profile):
         if k in keys(result.tables["classified_identities"])
     )
     assert nhis.classification_rule.notna().all()
+    ci = result.tables["classified_identities"]
+    assert keys(ci[ci["class"] == "external_human"]) == set(truth["external_humans"]["identities"])
+    assert (ci["class"] != "unresolved").all(), ci[ci["class"] == "unresolved"]
     o = result.overall()
     assert (o["nhis"], o["humans"]) == (truth["nhis"]["active"], truth["humans"]["roster_active"])
     assert round(o["ratio"], 4) == truth["nhi_to_human_ratio"]
+
+
+@pytest.mark.parametrize("name", ["level1", "level5"])
+def test_classification_holds_without_the_roster_and_the_credential_report(name, tmp_path):
+    """People are people by how they sign in, not by matching an e-mail: without the HR
+    roster and the IAM credential report, every identity still gets its true class."""
+    out = tmp_path / name
+    truth = generate(
+        out, config_for(name, seed=5, credential_report=False, github_saml=False, **SMALL)
+    ).truth
+    exports = out / "exports"
+    (exports / "hr_roster.csv").unlink()
+    con = agentaudit.connect()
+    agentaudit.ingest([exports], con)
+    ci = assess(con).tables["classified_identities"]
+    cls = dict(zip(ci.identity_key, ci["class"], strict=True))
+    ci = ci[ci.seen_in_exports]  # inventory rows never seen keep the inventory's own key
+    seen = set(ci.identity_key)
+    assert keys(ci[ci["class"] == "nhi"]) == set(truth["nhis"]["identities"]) & seen
+    people = set(truth["humans"]["identities"]) & seen
+    assert {k for k in people if cls[k] != "human"} == set()
+    assert {
+        k for k in truth["external_humans"]["identities"] if cls[k] != "external_human"
+    } == set()
+    con.close()
 
 
 def test_exact_sets_of_planted_findings(profile):

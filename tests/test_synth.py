@@ -88,7 +88,11 @@ def test_people_and_inventory_are_what_truth_says(enterprise):
         (truth["humans"]["roster_total"], truth["humans"]["roster_active"])
     ]
     # every identity the logs and reports show is one truth knows, human or not
-    known = set(truth["humans"]["identities"]) | set(truth["nhis"]["identities"])
+    known = (
+        set(truth["humans"]["identities"])
+        | set(truth["external_humans"]["identities"])
+        | set(truth["nhis"]["identities"])
+    )
     assert keys(con, "SELECT identity_key FROM identities") - known == {
         "aws:arn:aws:iam::111122223333:root"
     }

@@ -94,18 +94,24 @@ FROM (SELECT *, aa_none(j->>'integration') AS integration,
 WHERE slug IS NOT NULL AND slug <> ''
 """
 
-# An OAuth app a member authorised (oauth_authorization.create, oauth_access.create) is an NHI
-# acting for that member.
+# An OAuth app is an NHI acting for the member who authorised it: seen when a member
+# authorises it (oauth_authorization.create, oauth_access.create), and whenever an event is
+# made with its OAuth access token (the member is then the actor; oauth_application_id names
+# the app).
 OAUTH_APPS = f"""
 INSERT INTO _extra_identities
 SELECT 'github:oauth_app:' || coalesce(app_id, app_name), 'github', coalesce(app_id, app_name),
-       app_name, app_name, 'OAuthApp', event_time, NULL, NULL, event_time, source_format, file_id
+       app_name, app_name, 'OAuthApp',
+       CASE WHEN granted THEN event_time END, NULL, NULL, event_time, source_format, file_id
 FROM (SELECT *, aa_none(j->>'oauth_application_id') AS app_id,
              coalesce(aa_none(j->>'oauth_application_name'), aa_none(j->>'oauth_application'))
-                 AS app_name
+                 AS app_name,
+             event_type IN ('oauth_authorization.create', 'oauth_access.create',
+                            'oauth_application.create') AS granted
       FROM {_GOOD}
       WHERE event_type IN ('oauth_authorization.create', 'oauth_access.create',
-                           'oauth_application.create'))
+                           'oauth_application.create')
+         OR credential_type = 'oauth_token')
 WHERE coalesce(app_id, app_name) IS NOT NULL
 """
 

@@ -403,8 +403,8 @@ def findings(a: Assessment, charts: Charts, examples: int = 3) -> str:
     for f in active:
         rows = f.rows.copy()
         rows["credential_key"] = rows["credential_key"].map(mask)
-        who = rows.identity_key.map(lambda k: names.get(k, {}))
-        rows["who"] = who.map(lambda n: n.get("name", ""))
+        who = rows.identity_key.map(lambda k: names.get(k, {"name": k}))
+        rows["who"] = who.map(lambda n: n.get("name") or "")
         rows["where"] = who.map(lambda n: f"{n.get('platform', '')} {n.get('kind', '')}".strip())
         body += f"""<div class="aa-finding aa-{esc(f.check.severity)}">
 <h3>{esc(f.check.title)} <span class="aa-badge">{esc(f.check.severity)}</span>

@@ -106,6 +106,14 @@ def _accounts_table(pop: Population) -> pa.Table:
             "name": [x.name for x in a],
             "display": [x.display for x in a],
             "app_id": [x.extra.get("app_id") for x in a],
+            "runtime": [x.extra.get("runtime") for x in a],
+            "ip": [x.ip for x in a],
+            "ua": [x.ua for x in a],
+            "sso_role": [x.extra.get("role") for x in a],
+            "member": [x.extra.get("member") for x in a],
+            "home_tenant": [x.extra.get("home_tenant") for x in a],
+            # the person's e-mail, as a SAML identity provider names them
+            "email": [pop.people[x.person].email if x.person is not None else None for x in a],
         }
     )
 
@@ -162,7 +170,9 @@ def _write(
             / (f"{cfg.account_id}_CloudTrail_eu-west-1_{stamp}T0000Z_{cfg.seed:04d}.json.gz")
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        formats.write_cloudtrail(con, path, pool, **{k: common[k] for k in ("seed", "account")})
+        formats.write_cloudtrail(
+            con, path, pool, **{k: common[k] for k in ("seed", "account", "org")}
+        )
     else:
         template, folder, name = {
             "okta": (formats.OKTA, "okta", "system_log"),
@@ -173,7 +183,7 @@ def _write(
         path = out / folder / f"{name}_{stamp}.ndjson{gz}"
         path.parent.mkdir(parents=True, exist_ok=True)
         n_users = sum(1 for a in pop.accounts if a.kind == "entra_user")
-        params = dict(common, source=source, n_entra_users=n_users)
+        params = dict(common, source=source, n_entra_users=n_users, saml=cfg.github_saml)
         keep = {"seed", "source"} | {k for k in params if "{" + k + "}" in template}
         formats.write_ndjson(
             con, template, path, cfg.gzip, **{k: v for k, v in params.items() if k in keep}
@@ -217,12 +227,10 @@ def _fmt(dt: datetime | None, iso: bool = True) -> str:
 
 
 def _client_files(pop: Population, tracker: _Tracker, out: Path) -> list[Path]:
-    return [
-        _roster(pop, out),
-        _inventory(pop, out),
-        _alerts(pop, out),
-        _credential_report(pop, tracker, out),
-    ]
+    files = [_roster(pop, out), _inventory(pop, out), _alerts(pop, out)]
+    if pop.config.credential_report:
+        files.append(_credential_report(pop, tracker, out))
+    return files
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:

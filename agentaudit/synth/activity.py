@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
-from agentaudit.synth.population import BROWSER_UAS, Population
+from agentaudit.synth.population import BROWSER_UAS, Account, Population
 
 US = 1_000_000
 DAY = 86_400
@@ -51,6 +51,21 @@ ACTIONS: dict[str, list[tuple[str, float]]] = {
         ("Decrypt", 0.3),
     ],
     "aws_role_ai": [("InvokeModel", 0.7), ("GetObject", 0.2), ("Retrieve", 0.1)],
+    # a GitHub Actions workflow exchanges its OIDC token for the role, then deploys
+    "aws_role_oidc": [
+        ("AssumeRoleWithWebIdentity", 0.2),
+        ("GetCallerIdentity", 0.1),
+        ("PutObject", 0.4),
+        ("DescribeInstances", 0.3),
+    ],
+    "aws_sso": [("DescribeInstances", 0.5), ("ListBuckets", 0.3), ("GetCallerIdentity", 0.2)],
+    "entra_guest": [("Sign-in activity", 1.0)],
+    # an OAuth app acting with the token a member granted it (the member is the actor)
+    "github_oauth": [
+        ("issue_comment.create", 0.4),
+        ("pull_request_review.submit", 0.3),
+        ("git.clone", 0.3),
+    ],
     "github_user": [
         ("git.push", 0.35),
         ("git.clone", 0.35),
@@ -70,15 +85,20 @@ ACTIONS: dict[str, list[tuple[str, float]]] = {
 
 SOURCES = {
     "okta": ("okta_user", "okta_client", "okta_svc", "okta_auto"),
-    "entra_signin": ("entra_user", "entra_sp", "entra_mi", "entra_auto"),
+    "entra_signin": ("entra_user", "entra_guest", "entra_sp", "entra_mi", "entra_auto"),
     "entra_audit": ("entra_sync",),
-    "cloudtrail": ("aws_human", "aws_user", "aws_role", "aws_auto"),
-    "github": ("github_user", "github_bot", "github_machine"),
+    "cloudtrail": ("aws_human", "aws_sso", "aws_user", "aws_role", "aws_auto"),
+    "github": ("github_user", "github_bot", "github_machine", "github_oauth"),
 }
 
 
-def action_key(kind: str, ai: bool) -> str:
-    return "aws_role_ai" if kind == "aws_role" and ai else kind
+def action_key(a: Account) -> str:
+    """Which action table an account draws from."""
+    if a.kind == "aws_role" and a.ai:
+        return "aws_role_ai"
+    if a.kind == "aws_role" and a.extra.get("runtime") == "oidc":
+        return "aws_role_oidc"
+    return a.kind
 
 
 @dataclass
@@ -210,7 +230,7 @@ def base_events(
 
 
 def _group(accts: list, a_idx: np.ndarray) -> dict[str, np.ndarray]:
-    keys = np.array([action_key(a.kind, a.ai) for a in accts], object)[a_idx]
+    keys = np.array([action_key(a) for a in accts], object)[a_idx]
     return {k: np.flatnonzero(keys == k) for k in np.unique(keys)} if len(keys) else {}
 
 
@@ -285,7 +305,37 @@ def planted_events(
             ev.action[:] = "repo.update"
             ev.cred[:] = -1
         parts.append(ev)
+    if source == "github":
+        parts += _github_grants(pop, lo, hi, rng)
     return Events.concat(parts)
+
+
+def _github_grants(
+    pop: Population, lo: datetime, hi: datetime, rng: np.random.Generator
+) -> list[Events]:
+    """Members installing GitHub Apps on repositories and authorising OAuth apps: events of
+    the app (the member is the actor the log names), as the audit log records them."""
+    parts = []
+    for a in pop.accounts:
+        when: list[tuple[datetime, str]] = []
+        if a.kind == "github_bot" and not a.dormant and a.rate > 0:
+            at = pop.start + timedelta(days=a.idx % max(pop.config.days - 1, 1), hours=10)
+            when.append((at, "integration_installation.repositories_added"))
+        elif a.kind == "github_oauth" and a.active_from and a.active_from > pop.start:
+            at = a.active_from - timedelta(minutes=10)
+            when += [
+                (at, "oauth_authorization.create"),
+                (at + timedelta(seconds=2), "oauth_access.create"),
+            ]
+        when = [(t, name) for t, name in when if lo <= t < hi and t < a.active_to]
+        if not when:
+            continue
+        ts = np.array([_epoch_us(t) for t, _ in when], np.int64)
+        ev = _rows(pop, a.idx, ts, rng)
+        ev.action[:] = [name for _, name in when]
+        ev.cred[:] = -1
+        parts.append(ev)
+    return parts
 
 
 def _rows(
@@ -299,7 +349,7 @@ def _rows(
 ) -> Events:
     a = pop.accounts[acct]
     n = len(ts)
-    table = ACTIONS[action_key(a.kind, a.ai)]
+    table = ACTIONS[action_key(a)]
     names = np.array([t[0] for t in table], object)
     w = np.array([t[1] for t in table])
     acct_ids = np.full(n, acct, np.int32)

@@ -49,6 +49,14 @@ class SynthConfig:
     auto_revoke: bool = True  # alerts followed by automated revocation
     revoke_delay_minutes: float = 5.0  # median detection-to-revocation delay
     log_gap_hours: float = 0.0  # one gap of this length in the Okta log (0: none)
+    # How people and workloads reach the platforms (each shape as the vendors document it):
+    identity_center_share: float = 0.5  # engineers without an IAM user on IAM Identity Center
+    guest_share: float = 0.05  # Entra B2B guests (partners, vendors' staff) per employee
+    workload_runtimes: bool = True  # AWS roles on EC2, Lambda, ECS and GitHub Actions (OIDC)
+    oauth_apps: int = 2  # OAuth apps GitHub members authorised, acting with their tokens
+    github_saml: bool = True  # GitHub events name each member's SAML identity (the e-mail)
+    github_handle_share: float = 0.3  # GitHub handles that do not follow the e-mail
+    credential_report: bool = True  # the client supplies the IAM credential report
 
     def to_dict(self) -> dict:
         d = asdict(self)

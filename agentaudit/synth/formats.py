@@ -86,7 +86,8 @@ SELECT
   strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS time,
   '/tenants/{tenant}/providers/Microsoft.aadiam' AS resourceId,
   'Sign-in activity' AS operationName, '1.0' AS operationVersion,
-  CASE a.kind WHEN 'entra_user' THEN 'SignInLogs' WHEN 'entra_mi' THEN 'ManagedIdentitySignInLogs'
+  CASE WHEN a.kind IN ('entra_user', 'entra_guest') THEN 'SignInLogs'
+       WHEN a.kind = 'entra_mi' THEN 'ManagedIdentitySignInLogs'
        ELSE 'ServicePrincipalSignInLogs' END AS category,
   '{tenant}' AS tenantId,
   CASE WHEN ev.ok THEN '0' ELSE '7000215' END AS resultType,
@@ -94,22 +95,33 @@ SELECT
   {uuid} AS correlationId, a.display AS identity, 4 AS Level,
   {{'id': {uuid},
     'createdDateTime': strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%fZ'),
-    'userDisplayName': CASE WHEN a.kind = 'entra_user' THEN a.display END,
-    'userPrincipalName': CASE WHEN a.kind = 'entra_user' THEN a.name END,
-    'userId': CASE WHEN a.kind = 'entra_user' THEN a.native_id END,
+    'userDisplayName': CASE WHEN a.kind IN ('entra_user', 'entra_guest') THEN a.display END,
+    'userPrincipalName': CASE WHEN a.kind IN ('entra_user', 'entra_guest') THEN a.name END,
+    'userId': CASE WHEN a.kind IN ('entra_user', 'entra_guest') THEN a.native_id END,
+    'userType': CASE a.kind WHEN 'entra_user' THEN 'Member' WHEN 'entra_guest' THEN 'Guest' END,
+    'crossTenantAccessType': CASE WHEN a.kind = 'entra_guest' THEN 'b2bCollaboration'
+                                  ELSE 'none' END,
+    'homeTenantId': coalesce(a.home_tenant, '{tenant}'),
+    'resourceTenantId': '{tenant}',
+    'authenticationRequirement': CASE WHEN a.kind IN ('entra_user', 'entra_guest')
+                                      THEN 'multiFactorAuthentication'
+                                      ELSE 'singleFactorAuthentication' END,
     'appId': coalesce(a.app_id, '4765445b-32c6-49b0-83e6-1d93765276ca'),
-    'appDisplayName': CASE WHEN a.kind = 'entra_user' THEN 'Microsoft Teams' ELSE a.display END,
+    'appDisplayName': CASE WHEN a.kind IN ('entra_user', 'entra_guest') THEN 'Microsoft Teams'
+                           ELSE a.display END,
     'ipAddress': ev.ip,
     'userAgent': nullif(ev.ua, ''),
-    'isInteractive': a.kind = 'entra_user',
+    'isInteractive': a.kind IN ('entra_user', 'entra_guest'),
     'status': {{'errorCode': CASE WHEN ev.ok THEN 0 ELSE 7000215 END,
                'failureReason': CASE WHEN ev.ok THEN NULL
                                      ELSE 'Invalid client secret provided.' END}},
     'resourceDisplayName': CASE WHEN ev.acct % 3 = 0 THEN 'Azure Key Vault'
                                 ELSE 'Microsoft Graph' END,
     'resourceId': '00000003-0000-0000-c000-000000000000',
-    'servicePrincipalId': CASE WHEN a.kind <> 'entra_user' THEN a.native_id END,
-    'servicePrincipalName': CASE WHEN a.kind <> 'entra_user' THEN a.display END,
+    'servicePrincipalId': CASE WHEN a.kind NOT IN ('entra_user', 'entra_guest')
+                               THEN a.native_id END,
+    'servicePrincipalName': CASE WHEN a.kind NOT IN ('entra_user', 'entra_guest')
+                                 THEN a.display END,
     'servicePrincipalCredentialKeyId': CASE WHEN c.type = 'client_secret' THEN c.id END,
     'clientCredentialType': CASE a.kind WHEN 'entra_sp' THEN 'clientSecret'
                                  WHEN 'entra_mi' THEN 'managedIdentity' ELSE 'none' END,
@@ -177,62 +189,113 @@ _SOURCE = """CASE
      WHEN ev.action = 'GetSecretValue' THEN 'secretsmanager.amazonaws.com'
      WHEN ev.action = 'DescribeInstances' THEN 'ec2.amazonaws.com'
      WHEN ev.action = 'ConsoleLogin' THEN 'signin.amazonaws.com'
-     WHEN ev.action = 'GetCallerIdentity' THEN 'sts.amazonaws.com'
+     WHEN ev.action IN ('GetCallerIdentity', 'AssumeRoleWithWebIdentity')
+          THEN 'sts.amazonaws.com'
      WHEN ev.action = 'Decrypt' THEN 'kms.amazonaws.com'
      WHEN ev.action = 'InvokeModel' THEN 'bedrock.amazonaws.com'
      WHEN ev.action = 'Retrieve' THEN 'bedrock-agent-runtime.amazonaws.com'
      ELSE 'iam.amazonaws.com' END"""
 
+# Role sessions by runtime, as AWS documents them: an EC2 instance profile's session is the
+# instance id (with `ec2RoleDelivery`), a Lambda function's is the function name, an ECS task's
+# the task id, a GitHub Actions OIDC session carries `webIdFederationData`; an IAM Identity
+# Center session is the person's user name on an `AWSReservedSSO_*` role under
+# `/aws-reserved/sso.amazonaws.com/`.
+_SESSION = """CASE
+     WHEN a.kind = 'aws_sso' THEN a.native_id
+     WHEN a.runtime = 'ec2' THEN 'i-0' || substr(md5(a.native_id), 1, 16)
+     WHEN a.runtime = 'lambda' THEN replace(a.name, '-svc-', '-fn-')
+     WHEN a.runtime = 'ecs' THEN substr(md5(a.native_id || strftime(ev.ts, '%Y%m%d')), 1, 32)
+     WHEN a.runtime = 'oidc' THEN 'GitHubActions'
+     ELSE 'session-' || strftime(ev.ts, '%Y%m%d') END"""
+_ROLE_ARN = """CASE WHEN a.kind = 'aws_sso'
+     THEN 'arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/eu-west-1/' || a.sso_role
+     ELSE a.native_id END"""
+_ROLE_NAME = "CASE WHEN a.kind = 'aws_sso' THEN a.sso_role ELSE a.name END"
+_SUBJECT = "'repo:{org}/' || replace(a.name, '-svc-', '-') || ':ref:refs/heads/main'"
+
 CLOUDTRAIL_RECORD = """
 SELECT ev.ts, ev.seq, {{
   'eventVersion': '1.09',
   'userIdentity': CASE
-     WHEN a.kind IN ('aws_role', 'aws_auto') THEN {{
+     WHEN ev.action = 'AssumeRoleWithWebIdentity' THEN to_json({{
+       'type': 'WebIdentityUser',
+       'principalId': 'token.actions.githubusercontent.com:sts.amazonaws.com:' || {subject},
+       'userName': {subject},
+       'identityProvider': 'token.actions.githubusercontent.com'}})
+     WHEN a.kind IN ('aws_role', 'aws_auto', 'aws_sso') THEN to_json({{
        'type': 'AssumedRole',
-       'principalId': 'AROA' || upper(substr(md5(a.native_id), 1, 17)) || ':' || sess,
-       'arn': 'arn:aws:sts::{account}:assumed-role/' || a.name || '/' || sess,
+       'principalId': 'AROA' || upper(substr(md5({role_arn}), 1, 17)) || ':' || sess,
+       'arn': 'arn:aws:sts::{account}:assumed-role/' || {role_name} || '/' || sess,
        'accountId': '{account}',
        'accessKeyId': 'ASIA' || upper(substr(md5(a.native_id || sess), 1, 16)),
-       'userName': NULL::VARCHAR,
-       'sessionContext': {{
-         'sessionIssuer': {{'type': 'Role',
-                           'principalId': 'AROA' || upper(substr(md5(a.native_id), 1, 17)),
-                           'arn': a.native_id, 'accountId': '{account}', 'userName': a.name}},
-         'attributes': {{'creationDate': strftime(date_trunc('hour', ev.ts),
-                                                 '%Y-%m-%dT%H:%M:%SZ'),
-                        'mfaAuthenticated': 'false'}}}}}}
-     ELSE {{
+       'sessionContext': json_merge_patch(to_json({{
+            'sessionIssuer': {{'type': 'Role',
+                              'principalId': 'AROA' || upper(substr(md5({role_arn}), 1, 17)),
+                              'arn': {role_arn}, 'accountId': '{account}',
+                              'userName': {role_name}}},
+            'attributes': {{'creationDate': strftime(date_trunc('hour', ev.ts),
+                                                    '%Y-%m-%dT%H:%M:%SZ'),
+                           'mfaAuthenticated': 'false'}}}}),
+          CASE a.runtime
+            WHEN 'ec2' THEN to_json({{'ec2RoleDelivery': '2.0'}})
+            WHEN 'oidc' THEN to_json({{'webIdFederationData': {{
+              'federatedProvider':
+                'arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com',
+              'attributes': {{}}}}}})
+            ELSE '{{}}'::JSON END)}})
+     WHEN ev.action = 'ConsoleLogin' THEN to_json({{
+       'type': 'IAMUser',
+       'principalId': 'AIDA' || upper(substr(md5(a.native_id), 1, 17)),
+       'arn': a.native_id, 'accountId': '{account}', 'userName': a.name}})
+     ELSE to_json({{
        'type': 'IAMUser',
        'principalId': 'AIDA' || upper(substr(md5(a.native_id), 1, 17)),
        'arn': a.native_id, 'accountId': '{account}',
        'accessKeyId': CASE WHEN c.type = 'access_key' AND ev.target < 0 THEN c.id
                            WHEN ev.target >= 0 AND a.kind = 'aws_human'
                            THEN 'ASIA' || upper(substr(md5(a.native_id || 'console'), 1, 16))
+                           WHEN ev.interactive = 1
+                           THEN 'ASIA' || upper(substr(md5(a.native_id || 'console'), 1, 16))
                            END,
-       'userName': a.name, 'sessionContext': NULL}}
+       'userName': a.name}})
      END,
   'eventTime': strftime(ev.ts, '%Y-%m-%dT%H:%M:%SZ'),
   'eventSource': {source},
   'eventName': ev.action,
-  'awsRegion': 'eu-west-1',
+  'awsRegion': CASE WHEN ev.action = 'ConsoleLogin' THEN 'us-east-1' ELSE 'eu-west-1' END,
   'sourceIPAddress': ev.ip,
   'userAgent': ev.ua,
-  'errorCode': CASE WHEN NOT ev.ok THEN 'AccessDenied' END,
-  'errorMessage': CASE WHEN NOT ev.ok THEN 'User is not authorized to perform this action'
+  'errorCode': CASE WHEN NOT ev.ok AND ev.action <> 'ConsoleLogin' THEN 'AccessDenied' END,
+  'errorMessage': CASE WHEN NOT ev.ok AND ev.action = 'ConsoleLogin' THEN 'Failed authentication'
+                       WHEN NOT ev.ok THEN 'User is not authorized to perform this action'
                   END,
   'requestParameters': CASE
-     WHEN ev.action = 'CreateAccessKey' THEN {{'userName': t.name, 'accessKeyId': NULL::VARCHAR}}
-     WHEN ev.action = 'DeleteAccessKey' THEN {{'userName': t.name, 'accessKeyId': c.id}}
+     WHEN ev.action = 'CreateAccessKey' THEN to_json({{'userName': t.name}})
+     WHEN ev.action = 'DeleteAccessKey' THEN to_json({{'userName': t.name, 'accessKeyId': c.id}})
+     WHEN ev.action = 'AssumeRoleWithWebIdentity' THEN to_json({{
+          'roleArn': a.native_id, 'roleSessionName': 'GitHubActions',
+          'durationSeconds': 3600}})
      END,
   'responseElements': CASE
-     WHEN ev.action = 'CreateAccessKey' THEN {{'accessKey': {{
+     WHEN ev.action = 'CreateAccessKey' THEN to_json({{'accessKey': {{
           'accessKeyId': c.id, 'createDate': strftime(ev.ts, '%b %-d, %Y %-I:%M:%S %p'),
-          'status': 'Active', 'userName': t.name}}}}
-     WHEN ev.action = 'ConsoleLogin' THEN {{'accessKey': NULL}}
+          'status': 'Active', 'userName': t.name}}}})
+     WHEN ev.action = 'ConsoleLogin' THEN to_json({{
+          'ConsoleLogin': CASE WHEN ev.ok THEN 'Success' ELSE 'Failure' END}})
+     WHEN ev.action = 'AssumeRoleWithWebIdentity' THEN to_json({{
+          'subjectFromWebIdentityToken': {subject},
+          'assumedRoleUser': {{
+            'assumedRoleId': 'AROA' || upper(substr(md5(a.native_id), 1, 17)) || ':GitHubActions',
+            'arn': 'arn:aws:sts::{account}:assumed-role/' || a.name || '/GitHubActions'}},
+          'provider': 'arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com',
+          'audience': 'sts.amazonaws.com'}})
      END,
   'additionalEventData': CASE WHEN ev.action = 'ConsoleLogin'
-                              THEN {{'MFAUsed': CASE WHEN a.kind = 'aws_human' THEN 'Yes'
-                                                     ELSE 'No' END}} END,
+                              THEN to_json({{'LoginTo': 'https://console.aws.amazon.com/console/home',
+                                            'MobileVersion': 'No',
+                                            'MFAUsed': CASE WHEN a.kind = 'aws_human' THEN 'Yes'
+                                                            ELSE 'No' END}}) END,
   'requestID': {uuid},
   'eventID': {uuid},
   'readOnly': ev.action IN ('GetObject', 'ListBuckets', 'DescribeInstances',
@@ -246,35 +309,57 @@ SELECT ev.ts, ev.seq, {{
   'sessionCredentialFromConsole': CASE WHEN ev.interactive = 1 AND ev.action <> 'ConsoleLogin'
                                        THEN 'true' END
 }} AS rec
-FROM (SELECT *, 'session-' || strftime(ts, '%Y%m%d') AS sess FROM evh) ev
+FROM (SELECT ev.*, {session} AS sess FROM evh ev JOIN acc a ON a.idx = ev.acct) ev
 JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
 LEFT JOIN acc t ON t.idx = ev.target
 """
 
+# The actor of an OAuth app's events is the member whose token it uses; installing a GitHub App
+# or authorising an OAuth app is the member's browser event, naming the app.
 GITHUB = """
 SELECT
   epoch_ms(ev.ts) AS "@timestamp",
   substr({hash}, 1, 22) AS _document_id,
   ev.action AS action,
-  a.native_id AS actor,
-  (hash(a.native_id) % 90000000)::BIGINT AS actor_id,
-  a.kind = 'github_bot' AS actor_is_bot,
-  ev.ip AS actor_ip,
-  ev.ua AS user_agent,
+  CASE WHEN grant_event OR a.kind = 'github_oauth' THEN m.native_id ELSE a.native_id END
+    AS actor,
+  (hash(CASE WHEN grant_event OR a.kind = 'github_oauth' THEN m.native_id ELSE a.native_id END)
+   % 90000000)::BIGINT AS actor_id,
+  a.kind = 'github_bot' AND NOT grant_event AS actor_is_bot,
+  CASE WHEN grant_event THEN m.ip ELSE ev.ip END AS actor_ip,
+  CASE WHEN grant_event THEN m.ua ELSE ev.ua END AS user_agent,
   '{org}' AS org,
-  '{org}/' || CASE ev.acct % 5 WHEN 0 THEN 'payments' WHEN 1 THEN 'platform'
-                  WHEN 2 THEN 'data-pipelines' WHEN 3 THEN 'web' ELSE 'agents' END AS repo,
-  CASE WHEN ev.interactive = 1 THEN NULL
+  CASE WHEN ev.action LIKE 'integration_installation.%' OR ev.action LIKE 'oauth_%' THEN NULL
+       ELSE '{org}/' || CASE ev.acct % 5 WHEN 0 THEN 'payments' WHEN 1 THEN 'platform'
+                             WHEN 2 THEN 'data-pipelines' WHEN 3 THEN 'web' ELSE 'agents' END
+  END AS repo,
+  CASE WHEN ev.interactive = 1 OR grant_event THEN NULL
        WHEN c.type = 'github_app_token' THEN 'GitHub App server-to-server token'
        WHEN c.type = 'personal_access_token' THEN 'Fine-grained personal access token'
+       WHEN c.type = 'oauth_token' THEN 'OAuth access token'
        END AS programmatic_access_type,
-  CASE WHEN ev.interactive = 1 THEN NULL ELSE c.id::BIGINT END AS token_id,
+  CASE WHEN ev.interactive = 1 OR grant_event THEN NULL
+       WHEN c.type = 'github_app_token' THEN 0 ELSE c.id::BIGINT END AS token_id,
+  CASE WHEN ev.interactive = 1 OR grant_event OR c.id IS NULL THEN NULL
+       ELSE to_base64(unhex(sha256(c.id))) END AS hashed_token,
+  CASE WHEN a.kind = 'github_oauth' THEN a.native_id::BIGINT END AS oauth_application_id,
+  CASE WHEN a.kind = 'github_oauth' AND grant_event THEN a.display END
+    AS oauth_application_name,
+  CASE WHEN a.kind = 'github_bot' AND grant_event THEN replace(a.native_id, '[bot]', '') END
+    AS integration,
+  CASE WHEN a.kind = 'github_bot' AND grant_event THEN a.display END AS name,
+  CASE WHEN {saml} THEN coalesce(CASE WHEN grant_event OR a.kind = 'github_oauth'
+                                      THEN m.email END, a.email) END
+    AS external_identity_nameid,
   CASE WHEN ev.action LIKE '%create%' THEN 'create' WHEN ev.action LIKE 'git.%' THEN 'access'
        ELSE 'modify' END AS operation_type,
   epoch_ms(ev.ts) AS created_at,
   'example' AS business
-FROM evh ev JOIN acc a ON a.idx = ev.acct
+FROM (SELECT *, action LIKE 'integration_installation.%' OR action LIKE 'oauth_a%'
+                AS grant_event FROM evh) ev
+JOIN acc a ON a.idx = ev.acct
+LEFT JOIN acc m ON m.idx = a.member
 LEFT JOIN cred c ON c.idx = ev.cred
 ORDER BY ev.ts, ev.seq
 """
@@ -308,7 +393,19 @@ def write_cloudtrail(
     """Write one CloudTrail log file: `{"Records": [...]}`, gzip-compressed."""
     seed = params.pop("seed")
     _hash_view(con, int(seed), "cloudtrail")  # type: ignore[arg-type]
-    rec = CLOUDTRAIL_RECORD.format(uuid=_uuid("ev.h"), hash="ev.h", source=_SOURCE, **params)
+    parts = {
+        "session": _SESSION,
+        "role_arn": _ROLE_ARN,
+        "role_name": _ROLE_NAME,
+        "subject": _SUBJECT,
+    }
+    parts = {
+        k: v.replace("{account}", str(params["account"])).replace("{org}", str(params["org"]))
+        for k, v in parts.items()
+    }
+    rec = CLOUDTRAIL_RECORD.format(
+        uuid=_uuid("ev.h"), hash="ev.h", source=_SOURCE, **parts, **params
+    )
     _copy(con, f"SELECT list(rec ORDER BY ts, seq) AS Records FROM ({rec})", out, True, pool)
 
 

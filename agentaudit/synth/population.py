@@ -283,12 +283,15 @@ def build(config: SynthConfig) -> Population:
     _people(pop, rng)
     _human_accounts(pop, rng, ids)
     _nhis(pop, rng, ids)
+    shapes = np.random.default_rng([config.seed, 2])
+    _access_shapes(pop, shapes)
     _credentials(pop, rng, ids)
     _governance(pop, rng)
     _plant_shared(pop, rng)
     _plant_dormant_and_lifecycle(pop, rng)
     _plant_anomalies(pop, rng)
     _rates(pop, rng)
+    _more_identities(pop, shapes)
     if config.log_gap_hours > 0:
         gap_start = start + timedelta(days=config.days * 0.4, hours=3)
         pop.log_gap = (gap_start, gap_start + timedelta(hours=config.log_gap_hours))
@@ -520,6 +523,142 @@ def _nhi_identity(
     return ("ai_agent" if ai else "service_account"), login, f"github:{login}", {}
 
 
+LAMBDA_UA = (
+    "Boto3/1.35.40 md/Botocore#1.35.40 ua/2.0 os/linux#5.10 md/arch#x86_64 lang/python#3.12.6 "
+    "md/pyimpl#CPython exec-env/AWS_Lambda_python3.12 cfg/retry-mode#legacy Botocore/1.35.40"
+)
+OAUTH_APPS = [
+    ("Slack", "Slack-GitHub-Integration/1.0"),
+    ("Linear", "Linear-GitHub/2.3"),
+    ("Vercel", "vercel-github-app/1.0"),
+    ("Jira Cloud", "Atlassian-Jira-GitHub/1.0"),
+    ("CircleCI", "CircleCI/1.0"),
+]
+PERMISSION_SETS = ["AdministratorAccess", "PowerUserAccess", "ReadOnlyAccess"]
+
+
+def _access_shapes(pop: Population, rng: np.random.Generator) -> None:
+    """How the generated people and workloads reach the platforms: GitHub handles unlike the
+    e-mail, the runtime of each AWS role, the member who installed each GitHub App. Drawn from
+    their own random stream, so the rest of the enterprise stays the same."""
+    cfg = pop.config
+    members = [a for a in pop.accounts if a.kind == "github_user"]
+    for a in pop.accounts:
+        if a.kind == "github_user" and a.person is not None:
+            if rng.random() < cfg.github_handle_share:
+                first, last = pop.people[a.person].display.lower().split(" ", 1)
+                login = f"{first}{last[0]}-{int(rng.integers(10, 99))}"
+                a.key, a.native_id, a.name = f"github:{login}", login, login
+        elif a.kind == "aws_role" and cfg.workload_runtimes:
+            runtimes = ["ec2", "ecs", None] if a.ai else ["ec2", "lambda", "ecs", "oidc", None]
+            runtime = runtimes[int(rng.integers(0, len(runtimes)))]
+            if runtime:
+                a.extra["runtime"] = runtime
+            if runtime == "lambda":
+                a.ua = LAMBDA_UA
+        elif a.kind == "github_bot" and members:
+            a.extra["member"] = members[int(rng.integers(0, len(members)))].idx
+
+
+def _more_identities(pop: Population, rng: np.random.Generator) -> None:
+    """Identities added after every planted fact, from their own random stream (so the rest
+    of the enterprise stays the same): people on IAM Identity Center, Entra B2B guests, and
+    OAuth apps GitHub members authorised, each with its activity rate, and the apps with their
+    token, inventory row and owner."""
+    cfg = pop.config
+    ids = Ids(rng)
+    human_rate = float(np.median([a.rate for a in pop.accounts if a.is_human] or [1.0]))
+    nhi_rate = float(np.median([a.rate for a in pop.accounts if not a.is_human] or [1.0]))
+    on_aws = {a.person for a in pop.accounts if a.kind == "aws_human"}
+    sets = {  # Identity Center names each permission set's role with a 16-hex suffix
+        p: f"AWSReservedSSO_{p}_" + "".join(f"{b:02x}" for b in rng.integers(0, 256, 8))
+        for p in PERMISSION_SETS
+    }
+    for p_idx, person in enumerate(pop.people):
+        if p_idx in on_aws or person.department not in ("Engineering", "Data", "Operations"):
+            continue
+        if rng.random() < cfg.identity_center_share:
+            okta = next(a for a in pop.accounts if a.person == p_idx and a.kind == "okta_user")
+            pset = PERMISSION_SETS[int(rng.integers(0, len(PERMISSION_SETS)))]
+            _new_account(
+                pop,
+                is_human=True,
+                platform="aws",
+                kind="aws_sso",
+                key=f"aws:sso:{person.email}",
+                native_id=person.email,
+                name=person.email,
+                person=p_idx,
+                display=person.display,
+                profile="human",
+                ip=okta.ip,
+                ua=okta.ua,
+                rate=human_rate * float(rng.lognormal(0.0, 0.3)),
+                active_from=pop.start,
+                active_to=okta.active_to,
+                extra={"role": sets[pset]},
+            )
+    partners = ["fabrikam.example", "northwind.example", "adatum.example"]
+    for i in range(round(cfg.humans * cfg.guest_share)):
+        first = FIRST[int(rng.integers(0, len(FIRST)))]
+        last = LAST[int(rng.integers(0, len(LAST)))]
+        domain = partners[i % len(partners)]
+        uid = ids.guid()
+        _new_account(
+            pop,
+            is_human=True,
+            platform="entra",
+            kind="entra_guest",
+            key=f"entra:{uid}",
+            native_id=uid,
+            name=f"{first.lower()}.{last.lower()}@{domain}",
+            display=f"{first} {last} ({domain.split('.')[0].title()})",
+            profile="human",
+            ip=f"198.51.100.{int(rng.integers(1, 250))}",
+            ua=BROWSER_UAS[int(rng.integers(0, len(BROWSER_UAS)))],
+            rate=human_rate * float(rng.lognormal(0.0, 0.3)),
+            active_from=pop.start,
+            active_to=pop.end,
+            extra={"home_tenant": ids.guid()},
+        )
+    members = [a for a in pop.accounts if a.kind == "github_user" and a.active_to == pop.end]
+    active = {p.email for p in pop.people if p.status == "active"}
+    for i in range(min(cfg.oauth_apps, len(OAUTH_APPS)) if members else 0):
+        name, ua = OAUTH_APPS[i]
+        app_id = str(int(rng.integers(10**6, 10**7)))
+        member = members[int(rng.integers(0, len(members)))]
+        # the first app is authorised inside the window, the others before it
+        since = pop.start + timedelta(days=3, hours=9) if i == 0 else None
+        listed = bool(rng.random() < cfg.inventory_coverage)
+        owner = pop.people[member.person].email if member.person is not None else ""
+        app = _new_account(
+            pop,
+            is_human=False,
+            platform="github",
+            kind="github_oauth",
+            key=f"github:oauth_app:{app_id}",
+            native_id=app_id,
+            name=name,
+            display=name,
+            inventory_kind="oauth_app",
+            ip=f"10.4.{int(rng.integers(0, 250))}.{int(rng.integers(2, 250))}",
+            ua=ua,
+            profile="business",
+            rate=nhi_rate,
+            active_from=since or pop.start,
+            active_to=pop.end,
+            created_at=since or pop.start - timedelta(days=int(rng.integers(150, 900))),
+            in_inventory=listed,
+            agent_id=f"AG-{2000 + i}" if listed else "",
+            owner=owner if owner in active else "",
+            privileges=_privileges_of("github", admin=False),
+            reviewed_at=pop.end - timedelta(days=float(rng.uniform(10, 300))) if listed else None,
+            extra={"member": member.idx},
+        )
+        tok = str(int(rng.integers(10**9, 10**10)))
+        _add_cred(pop, app, f"github:token:{tok}", tok, "oauth_token", None)
+
+
 def _credentials(pop: Population, rng: np.random.Generator, ids: Ids) -> None:
     """One credential per workload NHI (two when it rotated in the window)."""
     cfg = pop.config
@@ -616,13 +755,17 @@ def _governance(pop: Population, rng: np.random.Generator) -> None:
 
 
 def _privileges(a: Account, admin: bool) -> list[str]:
+    return _privileges_of(a.platform, admin)
+
+
+def _privileges_of(platform: str, admin: bool) -> list[str]:
     table = {
         "okta": (["okta.users.read", "okta.groups.read"], ["okta.*"]),
         "entra": (["User.Read.All", "Files.Read.All"], ["Directory.ReadWrite.All"]),
         "aws": (["s3:GetObject", "sqs:SendMessage"], ["AdministratorAccess"]),
         "github": (["contents:read", "pull_requests:write"], ["admin:org"]),
     }
-    normal, elevated = table[a.platform]
+    normal, elevated = table[platform]
     return normal + elevated if admin else normal
 
 

@@ -140,7 +140,12 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
         "humans": {
             "roster_total": len(pop.people),
             "roster_active": n_humans,
-            "identities": sorted(a.key for a in pop.accounts if a.is_human),
+            "identities": sorted(
+                a.key for a in pop.accounts if a.is_human and a.person is not None
+            ),
+        },
+        "external_humans": {
+            "identities": sorted(a.key for a in pop.accounts if a.is_human and a.person is None)
         },
         "nhis": {
             "active": len(active),

@@ -43,15 +43,24 @@ assumed AS (
     WHERE platform = 'aws' AND outcome = 'success' AND target_type = 'role'
       AND event_type IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
     GROUP BY ALL),
-used AS (SELECT identity_key, max(last_used_at) AS last_used FROM credentials GROUP BY ALL)
+used AS (SELECT identity_key, max(last_used_at) AS last_used FROM credentials GROUP BY ALL),
+-- An OAuth app acts through the token a member granted it: those events name the member as
+-- the actor and the app by its id, and are the app's activity.
+delegated AS (
+    SELECT 'github:oauth_app:' || app_id AS identity_key, count(*) AS acted_events,
+           max(event_time) AS last_acted
+    FROM events
+    WHERE platform = 'github' AND credential_type = 'oauth_token' AND app_id IS NOT NULL
+    GROUP BY ALL)
 SELECT i.identity_key, i.platform, i.vendor_type, i.has_password, i.mfa_active,
        ev.* EXCLUDE (actor_key),
        coalesce(assumed.saml_only, false) AS saml_role,
        list_contains(i.source_formats, 'aws_credential_report') AS in_credential_report,
-       coalesce(i.event_count, 0) = 0 AND used.last_used IS NULL
+       coalesce(i.event_count, 0) = 0 AND used.last_used IS NULL AND delegated.last_acted IS NULL
            AND NOT list_contains(i.source_formats, 'aws_credential_report')
            AND i.vendor_type NOT IN ('GitHubApp', 'OAuthApp') AS target_only,
-       greatest(i.last_seen, used.last_used) AS last_activity,
+       greatest(i.last_seen, used.last_used, delegated.last_acted) AS last_activity,
+       coalesce(i.event_count, 0) + coalesce(delegated.acted_events, 0) AS activity_count,
        va.name AS vendor_app, va.vendor AS app_vendor,
        pl.person, pl.rule AS person_rule, pl.strength AS person_strength,
        pl.candidates AS person_candidates, coalesce(pl.ambiguous, false) AS person_ambiguous,
@@ -62,6 +71,7 @@ FROM identities i
 LEFT JOIN ev ON ev.actor_key = i.identity_key
 LEFT JOIN assumed USING (identity_key)
 LEFT JOIN used USING (identity_key)
+LEFT JOIN delegated USING (identity_key)
 LEFT JOIN person_links pl USING (identity_key)
 LEFT JOIN aa_vendor_apps va ON va.platform = i.platform AND va.app_id = lower(ev.entra_app_id);
 
@@ -76,7 +86,9 @@ LEFT JOIN aa_vendor_apps va ON va.platform = i.platform AND va.app_id = lower(ev
 CREATE OR REPLACE VIEW classified_identities AS
 WITH sig AS (SELECT field, lower(pattern) AS pattern, framework FROM aa_agent_signatures),
 seen AS (
-    SELECT i.identity_key, i.native_id, i.name, i.display_name, i.first_seen, i.event_count,
+    SELECT i.identity_key, i.native_id, coalesce(i.name, v.name) AS name,
+           coalesce(i.display_name, i.name, v.name) AS display_name, i.first_seen,
+           s.activity_count AS event_count,
            s.* EXCLUDE (identity_key, platform, vendor_type), i.platform, i.vendor_type,
            v.agent_id, v.kind AS inventory_kind, v.owner_email, v.privileges,
            v.last_reviewed_at, v.decommissioned_at

@@ -405,7 +405,7 @@ def findings(a: Assessment, charts: Charts, examples: int = 3) -> str:
         rows["credential_key"] = rows["credential_key"].map(mask)
         who = rows.identity_key.map(lambda k: names.get(k, {"name": k}))
         rows["who"] = who.map(lambda n: n.get("name") or "")
-        rows["where"] = who.map(lambda n: f"{n.get('platform', '')} {n.get('kind', '')}".strip())
+        rows["kind"] = who.map(lambda n: n.get("kind") or "")
         body += f"""<div class="aa-finding aa-{esc(f.check.severity)}">
 <h3>{esc(f.check.title)} <span class="aa-badge">{esc(f.check.severity)}</span>
 <span class="aa-badge">{esc(f.check.owasp)} {esc(OWASP_NHI[f.check.owasp])}</span>
@@ -419,7 +419,7 @@ def findings(a: Assessment, charts: Charts, examples: int = 3) -> str:
                 rows.sort_values("status", ascending=False),
                 {
                     "who": "identity",
-                    "where": "platform and kind",
+                    "kind": "kind",
                     "credential_key": "credential",
                     "evidence": "evidence",
                     "status": "status",
@@ -498,17 +498,29 @@ def roadmap(a: Assessment) -> str:
     )
 
 
+def _n(count: int, noun: str) -> str:
+    """`1 account`, `2 accounts`."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def identities(a: Assessment) -> str:
     """Who is who: identities by class and platform, the people behind the accounts, the
     accounts no person explains, and the consultant's overrides."""
     ci = a.tables["classified_identities"]
     ci = ci[ci.is_active]
     o = a.overall()
+    labels = {
+        "human": "people",
+        "external_human": "external people",
+        "nhi": "NHIs",
+        "unresolved": "unresolved",
+        "other": "other",
+    }
     counts = (
         ci.groupby(["platform", "class"]).size().unstack(fill_value=0).reset_index()
         if not ci.empty
         else pd.DataFrame(columns=["platform"])
-    )
+    ).rename(columns=labels)
     people = a.tables["people"]
     linked = people[people.identity_key.notna() & people.person.notna()]
     per_platform = (
@@ -536,8 +548,9 @@ def identities(a: Assessment) -> str:
         + table(counts)
         + "<h3>People with accounts, per platform</h3>"
         + table(per_platform)
-        + f"<p>{no_account.person.nunique()} active employees have no account in the exports; "
-        f"{len(no_person)} person-like accounts link to no one in the HR roster.</p>"
+        + f"<p>{_n(no_account.person.nunique(), 'active employee')} with no account in the "
+        f"exports; {_n(len(no_person), 'person-like account')} linked to no one in the HR "
+        "roster.</p>"
         + table(
             no_person.assign(key=no_person.identity_key),
             {

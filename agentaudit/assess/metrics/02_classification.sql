@@ -230,9 +230,11 @@ SELECT identity_key, platform, native_id, name, display_name, vendor_type,
        vendor_app IS NOT NULL AS vendor_managed,
        agent_id, inventory_kind, owner_email, privileges, last_reviewed_at, decommissioned_at,
        agent_id IS NOT NULL AS in_inventory, true AS seen_in_exports,
-       CASE WHEN decision[1] IN ('human', 'external_human', 'unresolved') THEN person END
+       CASE WHEN decision[1] IN ('human', 'unresolved')
+                 OR (decision[1] = 'external_human' AND person_strength = 1) THEN person END
            AS person,
-       CASE WHEN decision[1] IN ('human', 'external_human', 'unresolved') THEN person_rule END
+       CASE WHEN decision[1] IN ('human', 'unresolved')
+                 OR (decision[1] = 'external_human' AND person_strength = 1) THEN person_rule END
            AS person_rule,
        person_candidates, person_ambiguous,
        first_seen, last_activity, event_count, any_interactive,

@@ -213,6 +213,7 @@ def print_assessment(result: Assessment) -> None:
         f"[bold]Maturity level {result.level} ({result.level_name})[/bold]  "
         f"first failing: {result.first_failing_criterion or 'none'}  |  "
         f"{o['nhis']:,} NHIs ({o['ai_agents']:,} AI agents), {o['humans']:,} humans, "
+        f"{o.get('external_humans', 0):,} external, {o['unresolved']:,} unresolved, "
         f"ratio {ratio}  |  window {result.window['start']} .. {result.window['end']}",
         soft_wrap=True,
     )

@@ -101,6 +101,8 @@ def identity_review(a: Assessment) -> list[dict[str, Any]]:
             evidence.append(f"person {r['person']} ({r['person_rule']})")
         elif r["person_ambiguous"] is True:
             evidence.append("possible people: " + ", ".join(r["person_candidates"]))
+        if _text(r["granted_by"]):
+            evidence.append(f"granted by {r['granted_by']}")
         if _text(r["ai_rule"]):
             evidence.append(f"AI agent: {r['ai_rule']}")
         rows.append(

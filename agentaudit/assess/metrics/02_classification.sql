@@ -44,6 +44,19 @@ assumed AS (
       AND event_type IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
     GROUP BY ALL),
 used AS (SELECT identity_key, max(last_used_at) AS last_used FROM credentials GROUP BY ALL),
+-- Who granted an app its access, where the log names them: the member who installed a GitHub
+-- App (its `<slug>[bot]` account) or authorised an OAuth app.
+granted AS (
+    SELECT CASE WHEN starts_with(event_type, 'integration_installation.')
+                THEN 'github:' || lower(trim(regexp_replace(app_name, '[^A-Za-z0-9]+', '-', 'g'),
+                                             '-')) || '[bot]'
+                ELSE 'github:oauth_app:' || coalesce(app_id, app_name) END AS identity_key,
+           arg_min(actor_key, event_time) AS granted_by
+    FROM events
+    WHERE platform = 'github' AND coalesce(app_id, app_name) IS NOT NULL
+      AND (starts_with(event_type, 'integration_installation.')
+           OR event_type IN ('oauth_authorization.create', 'oauth_access.create'))
+    GROUP BY ALL),
 -- An OAuth app acts through the token a member granted it: those events name the member as
 -- the actor and the app by its id, and are the app's activity.
 delegated AS (
@@ -60,6 +73,7 @@ SELECT i.identity_key, i.platform, i.vendor_type, i.has_password, i.mfa_active,
            AND NOT list_contains(i.source_formats, 'aws_credential_report')
            AND i.vendor_type NOT IN ('GitHubApp', 'OAuthApp') AS target_only,
        greatest(i.last_seen, used.last_used, delegated.last_acted) AS last_activity,
+       granted.granted_by,
        coalesce(i.event_count, 0) + coalesce(delegated.acted_events, 0) AS activity_count,
        va.name AS vendor_app, va.vendor AS app_vendor,
        pl.person, pl.rule AS person_rule, pl.strength AS person_strength,
@@ -72,6 +86,7 @@ LEFT JOIN ev ON ev.actor_key = i.identity_key
 LEFT JOIN assumed USING (identity_key)
 LEFT JOIN used USING (identity_key)
 LEFT JOIN delegated USING (identity_key)
+LEFT JOIN granted USING (identity_key)
 LEFT JOIN person_links pl USING (identity_key)
 LEFT JOIN aa_vendor_apps va ON va.platform = i.platform AND va.app_id = lower(ev.entra_app_id);
 
@@ -237,7 +252,7 @@ SELECT identity_key, platform, native_id, name, display_name, vendor_type,
                  OR (decision[1] = 'external_human' AND person_strength = 1) THEN person_rule END
            AS person_rule,
        person_candidates, person_ambiguous,
-       first_seen, last_activity, event_count, any_interactive,
+       granted_by, first_seen, last_activity, event_count, any_interactive,
        (decommissioned_at IS NULL
         OR decommissioned_at > (SELECT end_at FROM assessment_window))
            AND NOT (target_only AND agent_id IS NULL AND override_decision IS NULL)
@@ -258,7 +273,7 @@ SELECT v.platform || ':' || v.platform_id, v.platform, v.platform_id, v.name, v.
        coalesce(o.decision, 'nhi') = 'nhi' AND v.kind = 'ai_agent',
        CASE WHEN v.kind = 'ai_agent' THEN 'inventory kind ai_agent' END, false,
        v.agent_id, v.kind, v.owner_email, v.privileges, v.last_reviewed_at, v.decommissioned_at,
-       true, false, NULL, NULL, NULL, false, NULL, NULL, 0, false,
+       true, false, NULL, NULL, NULL, false, NULL, NULL, NULL, 0, false,
        v.decommissioned_at IS NULL OR v.decommissioned_at > (SELECT end_at FROM assessment_window)
 FROM inventory_agents v LEFT JOIN aa_overrides o ON o.identity_key = v.platform || ':' || v.platform_id
 WHERE v.identity_key IS NULL;

@@ -8,22 +8,26 @@
 -- feeds: classified_identities
 -- materialized: table
 CREATE OR REPLACE VIEW identity_signals AS
-WITH ev AS (
+-- Events first collapse to their distinct shapes per actor (a few per identity), so that the
+-- signals below are computed over thousands of rows, not every event.
+WITH shapes AS (
+    SELECT actor_key, platform, actor_type, event_type, credential_type, is_interactive,
+           outcome = 'success' AS ok, app_name, app_id, user_agent,
+           starts_with(session_name, 'i-') AS instance_session, count(*) AS n
+    FROM events GROUP BY ALL),
+ev AS (
     SELECT actor_key,
            bool_or(is_interactive) AS any_interactive,
-           count(*) FILTER (is_interactive) AS interactive_events,
-           bool_or(event_type = 'ConsoleLogin' AND outcome = 'success') AS console_signin,
+           sum(n) FILTER (is_interactive) AS interactive_events,
+           bool_or(event_type = 'ConsoleLogin' AND ok) AS console_signin,
            bool_or(credential_type = 'mfa'
-                   OR (event_type = 'user.authentication.auth_via_mfa' AND outcome = 'success'))
-               AS mfa,
-           bool_or(starts_with(user_agent, 'Mozilla/')) AS browser,
+                   OR (event_type = 'user.authentication.auth_via_mfa' AND ok)) AS mfa,
            bool_or(credential_type = 'api_token') AS uses_api_token,
            bool_or(credential_type IN ('access_key', 'personal_access_token', 'client_secret',
                                        'certificate', 'api_token', 'oauth_client')
                    AND NOT coalesce(is_interactive, false)) AS uses_secret,
            bool_and(coalesce(NOT is_interactive, false)) AS only_programmatic,
-           bool_or(starts_with(session_name, 'i-') AND actor_type = 'AssumedRole') AS ec2_sessions,
-           bool_or(contains(user_agent, 'exec-env/AWS_Lambda')) AS lambda_sessions,
+           bool_or(instance_session AND actor_type = 'AssumedRole') AS ec2_sessions,
            max(app_name) FILTER (actor_type IN ('WebIdentityUser', 'AssumedRole')
                                  AND platform = 'aws') AS web_identity_provider,
            list(DISTINCT app_name ORDER BY app_name)
@@ -33,7 +37,7 @@ WITH ev AS (
                AS entra_app_id,
            list(DISTINCT lower(user_agent)) FILTER (user_agent IS NOT NULL) AS agents,
            list(DISTINCT lower(event_type)) AS actions
-    FROM events GROUP BY actor_key),
+    FROM shapes GROUP BY actor_key),
 -- Roles people reach through SAML federation: every successful assumption is
 -- AssumeRoleWithSAML (a role also assumed by workloads stays a workload).
 assumed AS (
@@ -67,11 +71,15 @@ delegated AS (
     GROUP BY ALL)
 SELECT i.identity_key, i.platform, i.vendor_type, i.has_password, i.mfa_active,
        ev.* EXCLUDE (actor_key),
+       -- from the distinct user agents, not every event: a browser, a Lambda runtime
+       len(list_filter(ev.agents, lambda a: starts_with(a, 'mozilla/'))) > 0 AS browser,
+       len(list_filter(ev.agents, lambda a: contains(a, 'exec-env/aws_lambda'))) > 0
+           AS lambda_sessions,
        coalesce(assumed.saml_only, false) AS saml_role,
        list_contains(i.source_formats, 'aws_credential_report') AS in_credential_report,
        coalesce(i.event_count, 0) = 0 AND used.last_used IS NULL AND delegated.last_acted IS NULL
            AND NOT list_contains(i.source_formats, 'aws_credential_report')
-           AND i.vendor_type NOT IN ('GitHubApp', 'OAuthApp') AS target_only,
+           AND coalesce(i.vendor_type, '') NOT IN ('GitHubApp', 'OAuthApp') AS target_only,
        greatest(i.last_seen, used.last_used, delegated.last_acted) AS last_activity,
        granted.granted_by,
        coalesce(i.event_count, 0) + coalesce(delegated.acted_events, 0) AS activity_count,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from agentaudit.assess import Assessment, display_name, mask
+from agentaudit.assess import Assessment, column, display_name, mask, records
 from agentaudit.assess.review import REVIEW_COLUMNS
 
 COLUMNS = (
@@ -58,29 +58,31 @@ def _text(value: Any) -> str:
 def action_plan(a: Assessment) -> list[dict[str, Any]]:
     """One row per offending row of every check; credential ids masked."""
     rows = []
-    names = a.names([k for f in a.findings for k in f.rows.identity_key])
+    names = a.names([k for f in a.findings for k in column(f.rows, "identity_key")])
     for f in a.findings:
         c = f.check
-        for r in f.rows.itertuples():
-            who = names.get(r.identity_key, {})
+        for r in sorted(
+            records(f.rows), key=lambda r: (str(r["identity_key"]), str(r["credential_key"]))
+        ):
+            who = names.get(r["identity_key"], {})
             rows.append(
                 {
-                    "fingerprint": fingerprint(c.id, r.identity_key, r.credential_key),
+                    "fingerprint": fingerprint(c.id, r["identity_key"], r["credential_key"]),
                     "check_id": c.id,
                     "severity": c.severity,
                     "owasp": c.owasp,
                     "criterion": c.criterion,
                     "title": c.title,
-                    "name": who.get("name", r.identity_key or ""),
+                    "name": who.get("name", r["identity_key"] or ""),
                     "platform": who.get("platform", ""),
                     "kind": who.get("kind", ""),
-                    "identity": r.identity_key,
-                    "credential": mask(r.credential_key),
-                    "evidence": r.evidence,
+                    "identity": r["identity_key"],
+                    "credential": mask(r["credential_key"]),
+                    "evidence": r["evidence"],
                     "remediation": c.remediation,
-                    "status": getattr(r, "status", "open"),
-                    "accepted_by": _text(getattr(r, "accepted_by", None)),
-                    "accepted_until": _text(getattr(r, "accepted_until", None)),
+                    "status": r.get("status") or "open",
+                    "accepted_by": _text(r.get("accepted_by")),
+                    "accepted_until": _text(r.get("accepted_until")),
                 }
             )
     return rows
@@ -89,17 +91,20 @@ def action_plan(a: Assessment) -> list[dict[str, Any]]:
 def identity_review(a: Assessment) -> list[dict[str, Any]]:
     """One row per identity for the consultant's review: the decision (the override where one
     applies), its confidence, the rule and the evidence behind it."""
-    ci = a.tables["classified_identities"].sort_values(["platform", "class", "identity_key"])
+    ci = sorted(
+        records(a.tables["classified_identities"]),
+        key=lambda r: (r["platform"], r["class"], r["identity_key"]),
+    )
     rows = []
-    for r in ci.to_dict("records"):
+    for r in ci:
         evidence = [f"{r['event_count']} events"]
         if _text(r["last_activity"]):
             evidence.append(f"last active {_text(r['last_activity'])}")
-        if r["any_interactive"] is True:
+        if r["any_interactive"]:
             evidence.append("interactive sign-ins")
         if _text(r["person"]):
             evidence.append(f"person {r['person']} ({r['person_rule']})")
-        elif r["person_ambiguous"] is True:
+        elif r["person_ambiguous"]:
             evidence.append("possible people: " + ", ".join(r["person_candidates"]))
         if _text(r["granted_by"]):
             evidence.append(f"granted by {r['granted_by']}")

@@ -1,4 +1,4 @@
-"""agentaudit at scale, side by side with raw DuckDB and a pandas baseline (run on demand).
+"""agentaudit at scale, side by side with raw DuckDB, pandas and polars (run on demand).
 
 For each size (default 100k, 1M and 10M events) it generates a synthetic enterprise with the
 project's generator (kept under --work and reused), then measures, each step in a process of
@@ -7,7 +7,8 @@ its own so that peak memory (RSS) is that step's alone:
 1. ingest of the Okta, Entra sign-in and CloudTrail files: agentaudit's normalised ingest vs
    the floor (a plain DuckDB `read_json` of the same files into an on-disk table, no
    normalisation), DuckDB keeping only each record's text (what `events.raw` costs by
-   itself) and the notebook approach (pandas `read_json` + `json_normalize`);
+   itself) and the notebook approaches (pandas `read_json` + `json_normalize`; polars
+   `read_ndjson` + unnesting every struct);
 2. the full ingest of every export, and `assess`, under a DuckDB memory limit;
 3. the report (papermill notebook, nbconvert HTML, Chromium PDF) on each size and on the demo
    data, whose time is the fixed part;
@@ -121,6 +122,37 @@ def step_pandas(files: list[str]) -> dict:
     return {"events": int(sum(len(df) for df in frames))}
 
 
+def step_polars(files: list[str]) -> dict:
+    """What a polars user would write: read each export (gzip decompressed first, since
+    polars' NDJSON reader takes plain text; CloudTrail's `{"Records": [...]}` exploded), then
+    unnest every struct column into flat `parent.child` columns, as json_normalize does."""
+    import gzip  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    import polars as pl  # noqa: PLC0415
+
+    def flat(df: pl.DataFrame) -> pl.DataFrame:
+        while structs := [c for c, t in df.schema.items() if isinstance(t, pl.Struct)]:
+            df = df.select(
+                pl.all().exclude(structs),
+                *(pl.col(c).struct.unnest().name.prefix(f"{c}.") for c in structs),
+            )
+        return df
+
+    events = 0
+    for f in files:
+        data = Path(f).read_bytes()
+        if f.endswith(".gz"):
+            data = gzip.decompress(data)
+        if "CloudTrail" in Path(f).name:
+            df = pl.read_json(io.BytesIO(data), infer_schema_length=None)
+            df = df.explode("Records").unnest("Records")
+        else:
+            df = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
+        events += len(flat(df))
+    return {"events": events}
+
+
 def step_assess(db: str) -> dict:
     """The full assessment, beside one plain group-by scan of the events table."""
     import agentaudit  # noqa: PLC0415
@@ -166,6 +198,7 @@ STEPS = {
     "text": step_text,
     "ingest": step_ingest,
     "pandas": step_pandas,
+    "polars": step_polars,
     "assess": step_assess,
     "report": step_report,
     "batch": step_batch,
@@ -281,6 +314,7 @@ def main() -> None:
             row["agentaudit"] = run_step("ingest", files, fresh(work / "part.duckdb"))
             if size <= parse_size(opts.pandas_max):
                 row["pandas"] = run_step("pandas", files)
+            row["polars"] = run_step("polars", files)
             res["ingest"]["rows"].append(row)
             _print_ingest(row)
         if "scale" in parts:
@@ -381,6 +415,8 @@ def _print_ingest(row: dict) -> None:
     print(f"  {'':13} agentaudit {_rate(row['agentaudit'])}", flush=True)
     if row.get("pandas"):
         print(f"  {'':13} pandas {_rate(row['pandas'])}", flush=True)
+    if row.get("polars"):
+        print(f"  {'':13} polars {_rate(row['polars'])}", flush=True)
 
 
 def _print_scale(row: dict) -> None:
@@ -436,7 +472,7 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
         f"- DuckDB memory limit for the full ingest and the assessment: {opts.memory_limit}",
         "- command: `.venv/bin/python benchmarks/scale.py --write benchmarks/RESULTS.md`",
         "",
-        "## 1. Ingest: agentaudit vs the DuckDB floor vs pandas",
+        "## 1. Ingest: agentaudit vs the DuckDB floor vs pandas and polars",
         "",
         "Same files, each approach in its own process; seconds, events per second, peak RSS.",
         f"Targets: agentaudit within {TARGETS['ingest_vs_duckdb']:.0f}x of DuckDB's read_json, "
@@ -445,11 +481,13 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
         "*Text only*: DuckDB storing each record's text in a zstd column, as `events.raw` does,",
         "with nothing extracted: what keeping every record costs by itself (NDJSON files;",
         "CloudTrail's floor parses one whole document per file).",
+        "*polars*: `read_ndjson` (CloudTrail: `read_json`, `Records` exploded) and every struct",
+        "column unnested into flat columns, the polars user's json_normalize.",
         "",
         "| size | format | events | DuckDB read_json | DuckDB text only | agentaudit ingest"
-        " | pandas + json_normalize | agentaudit / DuckDB | text only / DuckDB"
-        " | pandas / agentaudit |",
-        "|---|---|---:|---|---|---|---|---:|---:|---:|",
+        " | pandas + json_normalize | polars + unnest | agentaudit / DuckDB"
+        " | text only / DuckDB | pandas / agentaudit | polars / agentaudit |",
+        "|---|---|---:|---|---|---|---|---|---:|---:|---:|---:|",
     ]
     for r in rows("ingest"):
         ours = r["agentaudit"]
@@ -459,8 +497,10 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
         out.append(
             f"| {r['size']} | {r['format']} | {ours.get('events', 0):,} | {_rate(r['duckdb'])} | "
             f"{_rate(text) if text else '—'} | {_rate(ours)} | {pandas_cell} | "
+            f"{_rate(r['polars']) if r.get('polars') else 'not run'} | "
             f"{_fmt(_ratio(ours, r['duckdb']))}x | {_fmt(text_ratio)}x | "
-            f"{_fmt(_ratio(r['pandas'], ours) if r.get('pandas') else None, '.1f')}x |"
+            f"{_fmt(_ratio(r['pandas'], ours) if r.get('pandas') else None, '.1f')}x | "
+            f"{_fmt(_ratio(r['polars'], ours) if r.get('polars') else None)}x |"
         )
     out += [
         "",

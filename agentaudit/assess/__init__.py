@@ -88,33 +88,58 @@ def mask(value: Any) -> Any:
     return f"{prefix}{sep}{masked}"
 
 
+Frame = Any  # a pandas or a polars DataFrame (`assess(frames=...)`)
+FRAMES = ("pandas", "polars")
+
+
+def _frame(rel: duckdb.DuckDBPyRelation, frames: str) -> Frame:
+    """A query's result as the requested kind of DataFrame."""
+    return rel.pl() if frames == "polars" else rel.df()
+
+
+def records(df: Frame) -> list[dict[str, Any]]:
+    """A pandas or polars frame's rows as dicts, missing values as None."""
+    if hasattr(df, "to_dicts"):  # polars
+        return df.to_dicts()
+    return [{k: None if _isna(v) else v for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def column(df: Frame, name: str) -> list[Any]:
+    """One column of a pandas or polars frame as a list (missing values as None)."""
+    if hasattr(df, "to_dicts"):
+        return df.get_column(name).to_list() if name in df.columns else []
+    return [None if _isna(v) else v for v in df[name]] if name in df.columns else []
+
+
 @dataclass
 class Finding:
     """A check's result: its metadata and the offending rows."""
 
     check: Check
-    rows: pd.DataFrame
+    rows: Frame
 
     @property
     def count(self) -> int:
         """Open instances (accepted ones are listed but not counted)."""
-        return int((self.rows.status == "open").sum()) if "status" in self.rows else len(self.rows)
+        status = column(self.rows, "status")
+        return sum(s == "open" for s in status) if status else len(self.rows)
 
     @property
     def accepted(self) -> int:
-        return int((self.rows.status == "accepted").sum()) if "status" in self.rows else 0
+        return sum(s == "accepted" for s in column(self.rows, "status"))
 
 
 @dataclass
 class Assessment:
-    """Everything the assessment found; tables are DataFrames, `to_dict()` is the contract."""
+    """Everything the assessment found; tables are DataFrames (pandas, or polars with
+    `assess(frames="polars")`), `to_dict()` is the contract."""
 
     level: int
     first_failing_criterion: str | None
     criteria: list[maturity.Criterion]
     window: dict[str, Any]
     metrics: dict[str, dict[str, Any]]
-    tables: dict[str, pd.DataFrame]
+    tables: dict[str, Frame]
     findings: list[Finding]
     policy: dict[str, Any]
     data_gaps: list[str] = field(default_factory=list)
@@ -125,48 +150,51 @@ class Assessment:
         return maturity.LEVELS[self.level]
 
     @property
-    def ratio(self) -> pd.DataFrame:
+    def ratio(self) -> Frame:
         return self.tables["metric_nhi_ratio"]
 
     def criterion(self, cid: str) -> maturity.Criterion:
         return next(c for c in self.criteria if c.id == cid)
 
     def overall(self) -> dict[str, Any]:
-        row = self.ratio[self.ratio.platform == "all"]
-        if row.empty:
+        r = next((r for r in records(self.ratio) if r["platform"] == "all"), None)
+        if r is None:
             return {"nhis": 0, "ai_agents": 0, "humans": 0, "ratio": None, "unresolved": 0}
-        r = row.iloc[0]
 
         def num(v: Any) -> float | None:
-            return None if pd.isna(v) else float(v)
+            return None if v is None else float(v)
 
         return {
-            "nhis": int(r.nhis),
-            "ai_agents": int(r.ai_agents),
-            "humans": int(r.humans),
-            "ratio": num(r.ratio),
-            "humans_from": r.humans_from,
-            "unresolved": int(r.unresolved),
-            "external_humans": int(r.external_humans),
-            "ratio_low": num(r.ratio_low),
-            "ratio_high": num(r.ratio_high),
+            "nhis": int(r["nhis"]),
+            "ai_agents": int(r["ai_agents"]),
+            "humans": int(r["humans"]),
+            "ratio": num(r["ratio"]),
+            "humans_from": r["humans_from"],
+            "unresolved": int(r["unresolved"]),
+            "external_humans": int(r["external_humans"]),
+            "ratio_low": num(r["ratio_low"]),
+            "ratio_high": num(r["ratio_high"]),
         }
 
     def names(self, keys: Any) -> dict[str, dict[str, Any]]:
         """How a person reads each identity key: its display name, platform and kind."""
-        ci = self.tables["classified_identities"].set_index("identity_key")
+        wanted = {k for k in keys if isinstance(k, str)}
         out = {}
-        for k in sorted({k for k in keys if isinstance(k, str)}):
-            if k in ci.index:
-                r = ci.loc[k]
-                r = r.iloc[0] if isinstance(r, pd.DataFrame) else r
+        for r in records(self.tables["classified_identities"]):
+            k = r["identity_key"]
+            if k in wanted and k not in out:
                 out[k] = {"name": display_name(r), "platform": r["platform"], "kind": r["kind"]}
-        return out
+        return dict(sorted(out.items()))
 
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON contract (docs/assessment-json.md); credential ids masked."""
         o = self.overall()
         t = self.tables
+
+        def keys(table: str) -> list[str]:
+            return sorted(column(t[table], "identity_key"))
+
+        classified = records(t["classified_identities"])
         return {
             "schema_version": JSON_SCHEMA_VERSION,
             "tool_version": __version__,
@@ -188,38 +216,40 @@ class Assessment:
                 "high": None if o.get("ratio_high") is None else round(o["ratio_high"], 4),
             },
             "ratio_by_platform": {
-                r.platform: {
-                    "nhis": int(r.nhis),
-                    "ratio": None if pd.isna(r.ratio) else round(float(r.ratio), 4),
+                r["platform"]: {
+                    "nhis": int(r["nhis"]),
+                    "ratio": None if r["ratio"] is None else round(float(r["ratio"]), 4),
                 }
-                for r in self.ratio.itertuples()
-                if r.platform != "all"
+                for r in records(self.ratio)
+                if r["platform"] != "all"
             },
             "shared_credentials": [
                 {
-                    "credential_id": mask(r.credential_id or r.credential_key),
-                    "identity_key": r.identity_key,
-                    "reasons": list(r.reasons),
+                    "credential_id": mask(r["credential_id"] or r["credential_key"]),
+                    "identity_key": r["identity_key"],
+                    "reasons": list(r["reasons"]),
                 }
-                for r in t["shared_credentials"].itertuples()
+                for r in records(t["shared_credentials"])
             ],
-            "shadow_agents": sorted(t["shadow_agents"].identity_key),
-            "orphaned_nhis": sorted(t["orphaned_nhis"].identity_key),
-            "dormant_nhis": sorted(t["dormant_nhis"].identity_key),
+            "shadow_agents": keys("shadow_agents"),
+            "orphaned_nhis": keys("orphaned_nhis"),
+            "dormant_nhis": keys("dormant_nhis"),
             "stale_credentials": sorted(
-                mask(k)
-                for k in t["credential_ages"].loc[t["credential_ages"].stale, "credential_key"]
+                mask(r["credential_key"]) for r in records(t["credential_ages"]) if r["stale"]
             ),
             "anomalies": [
                 {
-                    "identity_key": r.identity_key,
-                    "kind": r.kind,
-                    "day": pd.Timestamp(r.day).strftime("%Y-%m-%d"),
-                    "events": int(r.events),
-                    "score": round(float(r.score), 2),
-                    "reason": r.reason,
+                    "identity_key": r["identity_key"],
+                    "kind": r["kind"],
+                    "day": pd.Timestamp(r["day"]).strftime("%Y-%m-%d"),
+                    "events": int(r["events"]),
+                    "score": round(float(r["score"]), 2),
+                    "reason": r["reason"],
                 }
-                for r in t["anomalies"].sort_values(["day", "identity_key"]).itertuples()
+                for r in sorted(
+                    records(t["anomalies"]),
+                    key=lambda r: (pd.Timestamp(r["day"]), r["identity_key"]),
+                )
             ],
             "findings": {
                 f.check.id: {
@@ -233,30 +263,29 @@ class Assessment:
                 for f in self.findings
             },
             "finding_fingerprints": sorted(
-                _fingerprint(f.check.id, r.identity_key, r.credential_key)
+                _fingerprint(f.check.id, r["identity_key"], r["credential_key"])
                 for f in self.findings
-                for r in f.rows.itertuples()
+                for r in records(f.rows)
             ),
             "exceptions": [e.to_dict() for e in self.exceptions],
             "overrides": [
                 {
-                    "identity_key": r.identity_key,
+                    "identity_key": r["identity_key"],
                     "decision": r["class"],
-                    "rules_decided": r.rule_class,
-                    "reason": r.override_reason,
-                    "reviewer": None if pd.isna(r.override_reviewer) else r.override_reviewer,
+                    "rules_decided": r["rule_class"],
+                    "reason": r["override_reason"],
+                    "reviewer": r["override_reviewer"],
                 }
-                for _, r in t["classified_identities"][t["classified_identities"].overridden]
-                .sort_values("identity_key")
-                .iterrows()
+                for r in sorted(classified, key=lambda r: r["identity_key"])
+                if r["overridden"]
             ],
             "names": self.names(
-                list(t["shadow_agents"].identity_key)
-                + list(t["orphaned_nhis"].identity_key)
-                + list(t["dormant_nhis"].identity_key)
-                + list(t["shared_credentials"].identity_key)
-                + list(t["anomalies"].identity_key)
-                + [k for f in self.findings for k in f.rows.identity_key]
+                column(t["shadow_agents"], "identity_key")
+                + column(t["orphaned_nhis"], "identity_key")
+                + column(t["dormant_nhis"], "identity_key")
+                + column(t["shared_credentials"], "identity_key")
+                + column(t["anomalies"], "identity_key")
+                + [k for f in self.findings for k in column(f.rows, "identity_key")]
             ),
             "data_gaps": self.data_gaps,
             "policy": {k: v for k, v in self.policy.items()},
@@ -271,15 +300,20 @@ def assess(
     overrides: str | Path | None = None,
     as_of: date | None = None,
     persist: bool = True,
+    frames: str = "pandas",
     **thresholds: Any,
 ) -> Assessment:
     """Assess an audit database (a path or an open connection).
 
+    `frames` is the kind of DataFrame the tables and findings come as: `pandas`, or
+    `polars`, handed over from DuckDB's Arrow results without a pandas copy.
     `persist` stores the views in the database so analysts can query them; a read-only
     connection gets temporary views instead. `thresholds` replace policy thresholds.
     `exceptions` is a risk-acceptance file; expiry is judged at `as_of` (default: today).
     `overrides` is the consultant's reviewed classification (`identity_review.csv`).
     """
+    if frames not in FRAMES:
+        raise ValueError(f"frames must be one of {', '.join(FRAMES)}, not {frames!r}")
     rules = load_policy(policy, **thresholds)
     accepted = load_exceptions(exceptions, {c.id for c in all_checks()}) if exceptions else []
     reviewed = load_overrides(overrides) if overrides else []
@@ -298,7 +332,7 @@ def assess(
             decided = con.sql("SELECT identity_key, rule_class FROM classified_identities")
             check_unchanged(overrides, reviewed, dict(decided.fetchall()))
         _apply_exceptions(con, accepted, as_of or today())
-        return _build(con, rules, accepted)
+        return _build(con, rules, accepted, frames)
     finally:
         if own:
             con.close()
@@ -371,11 +405,12 @@ def _build(
     con: duckdb.DuckDBPyConnection,
     rules: dict[str, Any],
     accepted: list[RiskAcceptance] | None = None,
+    frames: str = "pandas",
 ) -> Assessment:
     metrics = {v: _row(con, v) for v in METRIC_VIEWS}
     level, first, evaluated = maturity.evaluate(metrics, rules)
-    tables = {t: con.sql(f"SELECT * FROM {t}").df() for t in TABLES}
-    findings = [Finding(c, _with_status(con, c)) for c in all_checks()]
+    tables = {t: _frame(con.sql(f"SELECT * FROM {t}"), frames) for t in TABLES}
+    findings = [Finding(c, _frame(_with_status(con, c), frames)) for c in all_checks()]
     w = _row(con, "assessment_window")
     window = {
         "start": _iso(w.get("start_at")),
@@ -403,7 +438,7 @@ def _build(
     )
 
 
-def _with_status(con: duckdb.DuckDBPyConnection, check: Check) -> pd.DataFrame:
+def _with_status(con: duckdb.DuckDBPyConnection, check: Check) -> duckdb.DuckDBPyRelation:
     """A check's rows, each `open` or `accepted` (with who accepted it and until when)."""
     return con.sql(f"""
         SELECT r.*, CASE WHEN x.check_id IS NOT NULL THEN 'accepted' ELSE 'open' END AS status,
@@ -411,7 +446,7 @@ def _with_status(con: duckdb.DuckDBPyConnection, check: Check) -> pd.DataFrame:
         FROM ({check.sql}) r
         LEFT JOIN (SELECT * FROM aa_exceptions WHERE active AND check_id = '{check.id}') x
           ON (x.identity_key IS NULL OR x.identity_key = r.identity_key)
-         AND (x.credential_key IS NULL OR x.credential_key = r.credential_key)""").df()
+         AND (x.credential_key IS NULL OR x.credential_key = r.credential_key)""")
 
 
 def _iso(value: Any) -> str | None:
@@ -422,4 +457,4 @@ def _iso(value: Any) -> str | None:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-__all__ = ["Assessment", "Finding", "assess", "display_name", "mask"]
+__all__ = ["FRAMES", "Assessment", "Finding", "assess", "column", "display_name", "mask", "records"]

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from agentaudit.db import scalar, setting
+from agentaudit.db import insert_rows, scalar, setting
 
 HEAD_BYTES = 1 << 20
 WRAPPER_KEYS = ("Records", "value", "Events")
@@ -243,10 +243,84 @@ def stage_records(
     raise ValueError(f"cannot stage container {sample.container}")
 
 
+# A file small enough to be read with others in one statement (CloudTrail delivers one file
+# per region every 5 minutes, tens of kilobytes each).
+GROUP_MAX_BYTES = 8 << 20
+
+
+def groupable(sample: Sample) -> bool:
+    """True for a small, plainly encoded NDJSON or records-wrapper file: one of a tree of
+    such files is read with the others in one set-based statement (`stage_many`)."""
+    return (
+        sample.container in ("ndjson", "json_wrapper")
+        and sample.encoding == "utf-8"
+        and sample.read_path == sample.path
+        and sample.path.stat().st_size <= GROUP_MAX_BYTES
+        and (sample.container == "ndjson" or bool(sample.wrapper_key))
+    )
+
+
+def stage_many(con: duckdb.DuckDBPyConnection, samples: list[Sample], file_ids: list[int]) -> None:
+    """Make temp view `_raw(file_id, rec_no, raw, problem)` hold the records of many files of
+    one container and compression, read by DuckDB in one statement (a file list, with
+    `filename`), instead of one staging pass per file. Raises duckdb.Error when any file does
+    not parse: the caller then stages the files one by one, where bad records are salvaged.
+    """
+    first = samples[0]
+    con.execute("CREATE OR REPLACE TEMP TABLE _group_files (filename VARCHAR, file_id INTEGER)")
+    insert_rows(
+        con, "_group_files", [[str(s.read_path), f] for s, f in zip(samples, file_ids, strict=True)]
+    )
+    files = "[" + ", ".join(_sql_str(s.read_path) for s in samples) + "]"
+    compression = _compression(first)
+    if first.container == "ndjson":
+        with setting(con, "preserve_insertion_order", "true"):  # rowid order = line order
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _lines AS
+                SELECT filename, line FROM read_csv({files}, columns={{'line': 'VARCHAR'}},
+                    delim='\x01', quote='', escape='', header=false, auto_detect=false,
+                    strict_mode=false, new_line='\\r\\n', max_line_size={MAX_RECORD_BYTES},
+                    compression='{compression}', filename=true)"""
+            )
+        con.execute(
+            """CREATE OR REPLACE TEMP VIEW _raw AS
+            SELECT f.file_id, rec_no, raw, NULL::VARCHAR AS problem
+            FROM (SELECT filename, row_number() OVER (PARTITION BY filename ORDER BY rowid)
+                                   AS rec_no, ltrim(line, chr(65279)) AS raw
+                  FROM _lines) l
+            JOIN _group_files f USING (filename)
+            WHERE raw IS NOT NULL AND length(raw) > 0
+              AND NOT (ascii(raw) IN (9, 13, 32) AND trim(raw) = '')"""
+        )
+        return
+    key = _sql_str(first.wrapper_key or "")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _elements AS
+        SELECT filename, unnest(range(1, len(recs) + 1)) AS rec_no, unnest(recs)::VARCHAR AS raw
+        FROM (SELECT filename, CAST(json_extract(doc, '$.' || {key}) AS JSON[]) AS recs
+              FROM read_json_objects({files}, format='unstructured', filename=true,
+                                     maximum_object_size={GROUP_MAX_BYTES * 8},
+                                     compression='{compression}') t(doc, filename))"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP VIEW _raw AS
+        SELECT f.file_id, rec_no, raw, NULL::VARCHAR AS problem
+        FROM _elements JOIN _group_files f USING (filename)"""
+    )
+
+
 def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the staged records of the last file (they can be as large as the file)."""
     con.execute("DROP VIEW IF EXISTS _raw")
-    for table in ("_lines", "_elements", "_records", "_csv", "_csv_rejects", "_csv_scans"):
+    for table in (
+        "_lines",
+        "_elements",
+        "_records",
+        "_csv",
+        "_csv_rejects",
+        "_csv_scans",
+        "_group_files",
+    ):
         con.execute(f"DROP TABLE IF EXISTS {table}")
 
 

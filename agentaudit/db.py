@@ -133,3 +133,17 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None)
     """The first column of the first row of a query (None when it returns no row)."""
     rows = con.sql(sql, params=params).fetchall()
     return rows[0][0] if rows else None
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
+    """Insert many rows in one statement (`executemany` runs one statement per row)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    one = "(" + ", ".join(["?"] * width) + ")"
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        con.execute(
+            f"INSERT INTO {table} VALUES " + ", ".join([one] * len(chunk)),
+            [v for row in chunk for v in row],
+        )

@@ -74,7 +74,7 @@ class Reader:
     extra_sql: tuple[str, ...] = field(default=())  # more inserts from `_staged` (targets...)
 
 
-def mapped_cte(reader: Reader) -> str:
+def mapped_cte(reader: Reader, file_column: bool = False) -> str:
     """CTEs `_x`, `f` and `m`: every staged record mapped by the reader, in one pass.
 
     `_x` parses each record once into the list `_l` of its declared fields (NULL when the text
@@ -92,13 +92,13 @@ def mapped_cte(reader: Reader) -> str:
         expr = exprs[0] if len(exprs) == 1 else "coalesce(" + ", ".join(exprs) + ")"
         cols.append(f"{expr} AS {name}")
     path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
-    keep = "rec_no, _problem, _text, _j, _l"
+    keep = ("file_id, " if file_column else "") + "rec_no, _problem, _text, _j, _l"
     # json_valid first rather than try(): TRY re-runs a failing chunk row by row and cost
     # a third more on every file, bad records or not.
     extract = f"CASE WHEN json_valid(_j) THEN json_extract_string(_j, {path_list}) END"
     return f"""_x AS (SELECT {keep.replace(", _l", "")}, {extract} AS _l
-               FROM (SELECT rec_no, problem AS _problem, raw AS _text,
-                            {reader.record_sql} AS _j FROM _raw)),
+               FROM (SELECT {"file_id, " if file_column else ""}rec_no, problem AS _problem,
+                            raw AS _text, {reader.record_sql} AS _j FROM _raw)),
     f AS (SELECT {keep}, {", ".join(cols)} FROM _x),
     m AS (SELECT {keep}, {reader.columns_sql} FROM f)"""
 
@@ -109,15 +109,18 @@ _RECORD_PROBLEM = """CASE WHEN _problem IS NOT NULL THEN _problem
         END"""
 
 
-def stage_events(con: duckdb.DuckDBPyConnection, reader: Reader, file_id: int) -> None:
-    """Map `_raw` through the reader's columns into `_staged` with a reject reason per row."""
+def stage_events(con: duckdb.DuckDBPyConnection, reader: Reader, file_id: int | None) -> None:
+    """Map `_raw` through the reader's columns into `_staged` with a reject reason per row.
+
+    `file_id` None: `_raw` holds many files' records, each with its own `file_id`."""
     time_field = reader.time_field.replace("'", "''")
     actor_field = reader.actor_field.replace("'", "''")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _staged AS
-        WITH {mapped_cte(reader)},
+        WITH {mapped_cte(reader, file_column=file_id is None)},
              t AS (SELECT *, aa_ts(event_time_raw) AS event_time FROM m)
-        SELECT {file_id} AS file_id, rec_no AS record_no, _text AS raw,
+        SELECT {"file_id" if file_id is None else file_id} AS file_id, rec_no AS record_no,
+               _text AS raw,
                event_time, {", ".join(EVENT_COLUMNS)},
                coalesce({_RECORD_PROBLEM},
                    CASE WHEN event_time_raw IS NULL
@@ -132,13 +135,21 @@ def stage_events(con: duckdb.DuckDBPyConnection, reader: Reader, file_id: int) -
     )
 
 
-def write_rejects(con: duckdb.DuckDBPyConnection, staged: str, path: Path) -> int:
-    """Copy the rows of staged table `staged` that carry a reject reason into `rejects`."""
+def write_rejects(con: duckdb.DuckDBPyConnection, staged: str, path: Path | str) -> int:
+    """Copy the rows of staged table `staged` that carry a reject reason into `rejects`.
+
+    `path` is the file's path, or the name of a table `(file_id, path)` when `staged`
+    holds many files."""
+    source = (
+        f"(SELECT s.*, p.path AS _path FROM {staged} s JOIN {path} p USING (file_id))"
+        if isinstance(path, str)
+        else f"(SELECT *, ? AS _path FROM {staged})"
+    )
     rows = con.execute(
         f"""INSERT INTO rejects
-        SELECT file_id, ?, record_no, reject_reason, aa_mask_text(left(raw, 20000))
-        FROM {staged} WHERE reject_reason IS NOT NULL""",
-        [str(path)],
+        SELECT file_id, _path, record_no, reject_reason, aa_mask_text(left(raw, 20000))
+        FROM {source} WHERE reject_reason IS NOT NULL""",
+        [] if isinstance(path, str) else [str(path)],
     ).fetchall()
     return int(rows[0][0])
 

@@ -45,6 +45,9 @@ TARGETS = {
     "pandas_vs_ingest": 20.0,  # pandas time / agentaudit time, at least
     "peak_mb": 4096,  # 10M events ingested and assessed
     "report_vs_demo": 2.0,  # report time on the largest size / on the demo, at most
+    "tree_vs_duckdb": 5.0,  # CloudTrail S3 tree: agentaudit time / one read_json, at most
+    "tree_peak_mb": 1024,  # 2,000-file tree
+    "tree_peak_mb_large": 1536,  # 100,000-file tree
 }
 
 
@@ -61,22 +64,22 @@ def _peak_mb() -> float:
 
 
 def step_floor(files: list[str], db: str) -> dict:
-    """DuckDB read_json of each file into a table: no normalisation, records kept as read."""
+    """The best plain DuckDB a user would write: one `read_json` over all the files of a
+    format into a table, no normalisation, records kept as read."""
     import duckdb  # noqa: PLC0415
 
     con = duckdb.connect(db)
-    events = 0
-    for i, f in enumerate(files):
-        if "CloudTrail" in Path(f).name:
-            # {"Records": [...]}: one row per record, each kept as read (a struct).
-            sql = (
-                "SELECT unnest(Records) AS record "
-                f"FROM read_json('{f}', maximum_object_size=2147483647)"
-            )
-        else:
-            sql = f"SELECT * FROM read_json('{f}', format='newline_delimited')"
-        con.execute(f"CREATE TABLE t{i} AS {sql}")
-        events += con.sql(f"SELECT count(*) FROM t{i}").fetchall()[0][0]
+    listed = "[" + ", ".join(f"'{f}'" for f in files) + "]"
+    if all("CloudTrail" in Path(f).name for f in files):
+        # {"Records": [...]}: one row per record, each kept as read (a struct).
+        sql = (
+            "SELECT unnest(Records) AS record FROM read_json("
+            f"{listed}, maximum_object_size=2147483647, union_by_name=true)"
+        )
+    else:
+        sql = f"SELECT * FROM read_json({listed}, format='newline_delimited', union_by_name=true)"
+    con.execute(f"CREATE TABLE t AS {sql}")
+    events = con.sql("SELECT count(*) FROM t").fetchall()[0][0]
     con.close()
     return {"events": events}
 
@@ -256,6 +259,34 @@ def dataset(work: Path, size: int) -> Path:
     return folder / "exports"
 
 
+def s3_tree(work: Path, files: int, per_file: int = 30) -> Path:
+    """CloudTrail as it sits in S3: `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`, one
+    `.json.gz` per region every 5 minutes, built once from the 100k enterprise's records."""
+    import gzip  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    root = work / f"tree-{files}"
+    if (root / "done").exists():
+        return root / "AWSLogs"
+    shutil.rmtree(root, ignore_errors=True)
+    records = []
+    for f in sorted(dataset(work, 100_000).glob(FORMATS["cloudtrail"])):
+        records += json.loads(gzip.decompress(f.read_bytes()))["Records"]
+    start = datetime(2026, 7, 3, tzinfo=UTC)
+    account = "111122223333"
+    for i in range(files):
+        region = ("eu-west-1", "us-east-1")[i % 2]
+        at = start + timedelta(minutes=5 * (i // 2))
+        folder = root / "AWSLogs" / account / "CloudTrail" / region / at.strftime("%Y/%m/%d")
+        folder.mkdir(parents=True, exist_ok=True)
+        chunk = [records[(i * per_file + k) % len(records)] for k in range(per_file)]
+        name = f"{account}_CloudTrail_{region}_{at:%Y%m%dT%H%MZ}_{i:016x}.json.gz"
+        body = json.dumps({"Records": chunk}, separators=(",", ":")).encode()
+        (folder / name).write_bytes(gzip.compress(body, 6))
+    (root / "done").write_text("")
+    return root / "AWSLogs"
+
+
 def fresh(path: Path) -> str:
     for p in (path, Path(f"{path}.wal")):
         p.unlink(missing_ok=True)
@@ -275,9 +306,13 @@ def main() -> None:
     parser.add_argument("--pandas-max", default="1M", help="largest size pandas is run on")
     parser.add_argument(
         "--parts",
-        default="ingest,scale,batch",
-        help="ingest (side by side), scale (full ingest, assess, report), batch; results of\n"
+        default="ingest,tree,scale,batch",
+        help="ingest (side by side), tree (CloudTrail S3 delivery trees), scale (full ingest,\n"
+        "assess, report), batch; results of\n"
         "parts not run now are kept from the last run (--work/results.json)",
+    )
+    parser.add_argument(
+        "--tree-files", default="2000,100000", help="sizes of the CloudTrail S3 trees (files)"
     )
     parser.add_argument("--write", type=Path, help="write the results as Markdown here")
     parser.add_argument("--step", help=argparse.SUPPRESS)
@@ -328,6 +363,18 @@ def main() -> None:
             row.update(run_step("report", db, str(work / f"report-{label(size)}")))
             res["report"]["rows"].append(row)
             _print_report(row)
+
+    if "tree" in parts:
+        res["tree"] = {"commit": commit, "rows": []}
+        for n in (int(x) for x in opts.tree_files.split(",")):
+            tree = s3_tree(work, n)
+            files = sorted(str(p) for p in tree.rglob("*.json.gz"))
+            row = {"files": n}
+            row["duckdb"] = run_step("floor", files, fresh(work / "floor.duckdb"))
+            row["agentaudit"] = run_step("ingest", [str(tree)], fresh(work / "tree.duckdb"))
+            res["tree"]["rows"].append(row)
+            print(f"  tree of {n:,} files: DuckDB {_rate(row['duckdb'])}", flush=True)
+            print(f"  {'':20} agentaudit {_rate(row['agentaudit'])}", flush=True)
 
     if "batch" in parts:
         res["batch"] = {"commit": commit, "rows": []}
@@ -450,7 +497,7 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
 
     commits = ", ".join(
         f"{part} at {res[part]['commit'] or 'unknown'}"
-        for part in ("ingest", "scale", "batch")
+        for part in ("ingest", "tree", "scale", "batch")
         if part in res
     )
     cpu = next(
@@ -503,6 +550,24 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
             f"{_fmt(_ratio(r['polars'], ours) if r.get('polars') else None)}x |"
         )
     out += [
+        "",
+        "## 1b. CloudTrail as delivered to S3: a tree of small files",
+        "",
+        "One `.json.gz` of 30 records per region every 5 minutes, under",
+        "`AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`. Floor: one DuckDB `read_json` over",
+        "every file of the tree, `Records` unnested. Targets: within "
+        f"{TARGETS['tree_vs_duckdb']:.0f}x of the floor; peak RSS under "
+        f"{TARGETS['tree_peak_mb']:,} MB at 2,000 files and {TARGETS['tree_peak_mb_large']:,} MB "
+        "at 100,000.",
+        "",
+        "| files | events | DuckDB read_json (all files) | agentaudit ingest"
+        " | agentaudit / DuckDB |",
+        "|---:|---:|---|---|---:|",
+        *(
+            f"| {r['files']:,} | {r['agentaudit'].get('events', 0):,} | {_rate(r['duckdb'])} | "
+            f"{_rate(r['agentaudit'])} | {_fmt(_ratio(r['agentaudit'], r['duckdb']))}x |"
+            for r in rows("tree")
+        ),
         "",
         "## 2. Full ingest and assessment",
         "",
@@ -595,6 +660,21 @@ def targets(res: dict) -> list[str]:
             lines.append(
                 f"| {r['size']} {r['format']}: at least {TARGETS['pandas_vs_ingest']:.0f}x "
                 f"faster than pandas | {pandas:.1f}x | {'yes' if ok else 'no'} |"
+            )
+    for r in rows("tree"):
+        ratio = _ratio(r["agentaudit"], r["duckdb"])
+        peak = r["agentaudit"].get("peak_mb")
+        limit = TARGETS["tree_peak_mb"] if r["files"] <= 2000 else TARGETS["tree_peak_mb_large"]
+        if ratio is not None:
+            lines.append(
+                f"| {r['files']:,}-file CloudTrail tree: within {TARGETS['tree_vs_duckdb']:.0f}x "
+                f"of one read_json | {ratio:.2f}x | "
+                f"{'yes' if ratio <= TARGETS['tree_vs_duckdb'] else 'no'} |"
+            )
+        if peak is not None:
+            lines.append(
+                f"| {r['files']:,}-file CloudTrail tree: peak RSS under {limit:,} MB | "
+                f"{peak:,.0f} MB | {'yes' if peak < limit else 'no'} |"
             )
     for r in rows("scale"):
         if r["size"] != "10M":

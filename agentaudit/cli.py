@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import textwrap
 from pathlib import Path
 from typing import NoReturn
 
@@ -110,8 +111,13 @@ def run_ingest(
         return ingest(files, db_path, mapping=mapping, on_file=on_file)
 
 
+MANY_FILES = 40  # more files than this: totals per format and status, and the problem files
+PROBLEMS = ("empty", "refused", "failed")
+
+
 def print_ingest_summary(result: IngestResult) -> None:
-    """One row per file: format, rows read, loaded, rejected, and what went wrong."""
+    """One row per file (for a tree of many files, totals per format and status and then the
+    files with a problem): format, rows read, loaded, rejected, and what went wrong."""
     table = Table(title=f"ingest into {result.db_path}", show_lines=False)
     for col, justify in (
         ("file", "left"),
@@ -131,7 +137,26 @@ def print_ingest_summary(result: IngestResult) -> None:
         "failed": "red",
     }
     root = os.path.commonpath([str(Path(f.path).parent) for f in result.files] or ["."])
-    for f in result.files:
+    listed = result.files
+    if len(result.files) > MANY_FILES:  # a tree: totals per format and status, then problems
+        groups: dict[tuple[str, str], list[int]] = {}
+        for f in result.files:
+            g = groups.setdefault((f.format or "-", f.status), [0, 0, 0, 0])
+            for i, v in enumerate((1, f.rows_read, f.rows_loaded, f.rows_rejected)):
+                g[i] += v
+        for (fmt, status), (n, read, loaded, rejected) in sorted(groups.items()):
+            table.add_row(
+                Text(f"{n:,} file{'' if n == 1 else 's'}"),
+                Text(fmt),
+                Text(status, style=styles[status]),
+                f"{read:,}",
+                f"{loaded:,}",
+                f"{rejected:,}",
+                "",
+            )
+        listed = [f for f in result.files if f.status in PROBLEMS or f.rows_rejected]
+        table.add_section()
+    for f in listed[:MANY_FILES]:
         table.add_row(
             Text(os.path.relpath(f.path, root)),
             Text(f.format or "-"),
@@ -139,8 +164,11 @@ def print_ingest_summary(result: IngestResult) -> None:
             f"{f.rows_read:,}",
             f"{f.rows_loaded:,}",
             f"{f.rows_rejected:,}",
-            Text(f.message[:300]),
+            Text(textwrap.shorten(f.message, 300, placeholder=" …")),
         )
+    if len(listed) > MANY_FILES:
+        more = Text(f"… {len(listed) - MANY_FILES:,} more: SELECT * FROM files")
+        table.add_row(more, "", "", "", "", "", "")
     table.add_section()
     table.add_row(
         "total",

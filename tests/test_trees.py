@@ -173,3 +173,19 @@ def test_loading_a_tree_twice_adds_nothing(tmp_path: Path, grouped: bool, monkey
     con = agentaudit.connect(db, read_only=True)
     assert rows(con, "SELECT count(*) FROM events") == [(70,)]
     con.close()
+
+
+def test_the_cli_sums_a_tree_up_and_lists_only_the_files_with_a_problem(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from agentaudit.cli import main
+
+    tree = s3_tree(tmp_path / "s3", files=50)
+    (tree / "notes.txt").write_text("the bucket policy is attached\n")
+    res = CliRunner().invoke(
+        main, ["ingest", str(tree), "--db", str(tmp_path / "a.duckdb"), "--quiet"]
+    )
+    text = " ".join(res.output.split())
+    assert "50 files │ cloudtrail │ loaded │ 350 │ 350 │ 0" in text, res.output
+    assert "notes.txt" in text and "refused" in text
+    assert "_CloudTrail_eu-west-1_" not in text  # loaded files are not listed one by one

@@ -81,7 +81,10 @@ def ingest_cmd(paths: tuple[Path, ...], db_path: Path, mapping: Path | None, qui
         fail(exc)
     print_ingest_summary(result)
     if not result.anything_loaded:
+        reasons = list(dict.fromkeys(f.message for f in result.files if f.message))[:3]
         err_console.print("[red]nothing could be loaded[/red]")
+        for reason in reasons:
+            err_console.print(Text(f"  {textwrap.shorten(reason, 200, placeholder=' …')}"))
         sys.exit(1)
 
 

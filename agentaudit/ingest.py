@@ -316,12 +316,7 @@ class Loader:
         try:
             containers.stage_many(con, [m.sample for m in members], file_ids)
             base.stage_events(con, reader, None)
-            counts = {
-                int(f): (int(n), int(r))
-                for f, n, r in con.sql(
-                    "SELECT file_id, count(*), count(reject_reason) FROM _staged GROUP BY ALL"
-                ).fetchall()
-            }
+            counts = {int(f): (int(n), int(r), why) for f, n, r, why in con.sql(_COUNTS).fetchall()}
             base.stage_extras(con, reader)
             con.execute(f"ALTER TABLE _staged RENAME TO {staged}")
             con.execute(f"ALTER TABLE _extra_identities RENAME TO {identities}")
@@ -341,10 +336,9 @@ class Loader:
             containers.clear_staging(con)
         each = (time.perf_counter() - started) / len(members)
         for m in members:
-            read, rejected = counts.get(m.result.file_id, (0, 0))
+            read, rejected, why = counts.get(m.result.file_id, (0, 0, None))
             res = m.result
-            res.rows_read, res.rows_rejected, res.rows_loaded = read, rejected, read - rejected
-            res.message = "; ".join(m.sample.notes)
+            _settle(res, read, rejected, why, m.sample.notes)
             res.seconds = time.perf_counter() - m.started if len(members) == 1 else each
         self.pending.append(item)
         if sum(r.rows_read for p in self.pending for r in p.results) >= BATCH_RECORDS:
@@ -442,10 +436,8 @@ class Loader:
                 base.stage_events(con, reader, file_id)
             else:
                 base.stage_table(con, reader, file_id)
-            read, rejected = (
-                int(v)
-                for v in con.sql("SELECT count(*), count(reject_reason) FROM _staged").fetchall()[0]
-            )
+            found = con.sql(_COUNTS).fetchall()  # one row, or none for no records
+            _, read, rejected, why = found[0] if found else (None, 0, 0, None)
             base.stage_extras(con, reader)
             staged, identities, credentials = item.tables
             con.execute(f"ALTER TABLE _staged RENAME TO {staged}")
@@ -457,8 +449,7 @@ class Loader:
             msg = f"could not be loaded: {str(exc).splitlines()[0]}"
             return _record_refusal(con, path, digest, sample, reader, "failed", msg, started)
         res = item.result
-        res.rows_read, res.rows_rejected, res.rows_loaded = read, rejected, read - rejected
-        res.message = "; ".join(sample.notes + notes)
+        _settle(res, int(read), int(rejected), why, sample.notes + notes)
         res.seconds = time.perf_counter() - started
         self.pending.append(item)
         return res
@@ -517,6 +508,22 @@ class Loader:
             )
             res.status, res.message, res.file_id = failed.status, failed.message, failed.file_id
             res.rows_read = res.rows_loaded = res.rows_rejected = 0
+
+
+# Per staged file: records read, rejected, and the most common reason.
+_COUNTS = """SELECT file_id, count(*), count(reject_reason), mode(reject_reason)
+             FROM _staged GROUP BY ALL"""
+
+
+def _settle(res: FileResult, read: int, rejected: int, why: str | None, notes: list[str]) -> None:
+    """A staged file's counts and notes; a file whose every record was rejected is `failed`
+    (its records are still written to `rejects`, each with its reason)."""
+    res.rows_read, res.rows_rejected, res.rows_loaded = read, rejected, read - rejected
+    res.message = "; ".join(notes)
+    if read and not res.rows_loaded:
+        res.status = "failed"
+        lead = f"every record was rejected ({rejected:,}), most often: {why}"
+        res.message = "; ".join([lead, *notes])
 
 
 def _apply_renames(sample: Sample, renames: dict[str, dict[str, str]]) -> dict[str, str]:

@@ -258,3 +258,27 @@ def test_secrets_in_rejected_records_are_masked(con, tmp_path: Path):
     agentaudit.ingest([path], con)
     (raw,) = one(con, "SELECT raw FROM rejects")
     assert "s3cr3tVALUE" not in raw and '"client_secret": "****ijkl"' in raw
+
+
+def test_a_file_whose_every_record_is_rejected_is_failed_and_says_why(tmp_path: Path):
+    """Log Analytics JSON of AuditLogs (PascalCase, `TimeGenerated`) looks like Entra audit but
+    carries none of its timestamps: the file fails, the records are in rejects with the
+    reason, and an ingest that loaded nothing exits 1 naming it."""
+    rec = {
+        "TimeGenerated": "2021-04-28T14:08:45.221Z",
+        "OperationName": "Add service principal",
+        "InitiatedBy": '{"user": {"id": "u1", "userPrincipalName": "ana@example.com"}}',
+        "TargetResources": '[{"id": "sp1", "type": "ServicePrincipal"}]',
+    }
+    path = tmp_path / "auditlogs.json"
+    path.write_text(json.dumps([rec, rec]))
+    db = tmp_path / "a.duckdb"
+    res = CliRunner().invoke(main, ["ingest", str(path), "--db", str(db), "--quiet"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 1, res.output
+    assert "failed" in text and "every record was rejected (2)" in text
+    assert "nothing could be loaded" in text and "missing timestamp" in text
+    con = agentaudit.connect(db, read_only=True)
+    assert con.execute("SELECT status, rows_rejected FROM files").fetchall() == [("failed", 2)]
+    assert con.execute("SELECT count(*) FROM rejects").fetchall() == [(2,)]
+    con.close()

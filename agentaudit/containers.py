@@ -28,8 +28,8 @@ import duckdb
 from agentaudit.db import insert_rows, scalar, setting
 
 HEAD_BYTES = 1 << 20
-WRAPPER_KEYS = ("Records", "value", "Events")
-_WRAPPER_RE = re.compile(r'"(Records|value|Events)"\s*:\s*\[')
+WRAPPER_KEYS = ("Records", "value", "Events", "logEvents")
+_WRAPPER_RE = re.compile(r'"(Records|value|Events|logEvents)"\s*:\s*\[')
 MAX_RAW_CHARS = 20_000  # raw text kept for one reject
 # Largest record DuckDB's readers take; a larger one sends its file down the record-by-record
 # salvage path. DuckDB sizes its read buffers from this (16x): at 256 MB, reading one 650 MB
@@ -51,6 +51,18 @@ class Sample:
     document: Any = None
     read_path: Path | None = None  # what DuckDB reads (a transcoded copy when needed)
     notes: list[str] = field(default_factory=list)
+    envelope: str | None = None  # a SIEM's or transport's wrapping around each vendor record
+    unwrap: str | None = None  # SQL over `raw`: the vendor record's text inside the envelope
+
+    @property
+    def record_container(self) -> str:
+        """The container readers see: an envelope's records are JSON whatever carries them."""
+        return "ndjson" if self.unwrap and self.container == "csv" else self.container
+
+    @property
+    def label(self) -> str:
+        """The container as `files.container` records it (with its envelope, if any)."""
+        return f"{self.container}/{self.envelope}" if self.envelope else self.container
 
     def keys(self) -> set[str]:
         """Top-level keys of the first record (CSV: the header), as written."""
@@ -162,11 +174,47 @@ def sniff(path: str | Path) -> Sample:
         # The head does not decode as far as the first record: let the reader reject it.
         if sample.container == "unknown" and stripped[0] in "[{":
             sample.container = "json_array" if stripped[0] == "[" else "ndjson"
+    _sniff_envelope(sample)
     return sample
 
 
 def _as_record(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
+
+
+# Envelopes: (name, test on the first element or document, SQL giving the record's text).
+# Splunk's JSON export (`/services/search/jobs/export?output_mode=json`, Splunk Web "Export")
+# writes `{"preview": false, "result": {"_raw": "<event>", "_time": ...}}` per line; its CSV
+# export has a `_raw` column. CloudWatch Logs subscriptions deliver `{"messageType":
+# "DATA_MESSAGE", "logGroup": ..., "logEvents": [{"id", "timestamp", "message"}]}`, each
+# message one log record. Okta event hooks POST `{"eventType": "com.okta.event_hook", ...,
+# "data": {"events": [LogEvent, ...]}}`.
+def _sniff_envelope(sample: Sample) -> None:
+    first = sample.first or {}
+    result = first.get("result")
+    if isinstance(result, dict) and isinstance(result.get("_raw"), str):
+        sample.envelope, sample.unwrap = "splunk", "json_extract_string(raw, '$.result._raw')"
+        inner = result["_raw"]
+    elif isinstance(first.get("_raw"), str):
+        sample.envelope, sample.unwrap = "splunk", "json_extract_string(raw, '$._raw')"
+        inner = first["_raw"]
+    elif sample.wrapper_key == "logEvents" and isinstance(first.get("message"), str):
+        sample.envelope, sample.unwrap = "cloudwatch", "json_extract_string(raw, '$.message')"
+        inner = first["message"]
+    else:
+        return
+    try:
+        sample.first = _as_record(json.loads(inner))
+    except ValueError:
+        sample.first = None  # not JSON inside: no reader recognises it
+    sample.notes.append(f"records unwrapped from a {ENVELOPES[sample.envelope]}")
+
+
+ENVELOPES = {
+    "splunk": "Splunk export (result._raw)",
+    "cloudwatch": "CloudWatch Logs subscription (logEvents[].message)",
+    "okta_event_hook": "Okta event hook delivery (data.events)",
+}
 
 
 def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
@@ -178,9 +226,17 @@ def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
         except ValueError:
             doc = None
     if isinstance(doc, dict):
+        data = doc.get("data")
+        if isinstance(data, dict) and isinstance(data.get("events"), list):  # Okta event hook
+            sample.container, sample.wrapper_key = "json_wrapper", "data.events"
+            sample.envelope = "okta_event_hook"
+            sample.first = _as_record(data["events"][0]) if data["events"] else None
+            sample.notes.append(f"records unwrapped from an {ENVELOPES['okta_event_hook']}")
+            return
         for key in WRAPPER_KEYS:
             if isinstance(doc.get(key), list):
                 sample.container, sample.wrapper_key = "json_wrapper", key
+                sample.document = {k: v for k, v in doc.items() if k != key}  # the envelope
                 sample.first = _as_record(doc[key][0]) if doc[key] else None
                 return
         # One object: a one-line NDJSON file, or one pretty-printed document.
@@ -235,12 +291,29 @@ def stage_records(
     """
     con.execute(_RAW_TABLE)
     if sample.container == "ndjson":
-        return _stage_ndjson(con, sample)
-    if sample.container in ("json_array", "json_wrapper", "json_document"):
-        return _stage_document(con, sample)
-    if sample.container == "csv":
-        return _stage_csv(con, sample, rename or {})
-    raise ValueError(f"cannot stage container {sample.container}")
+        notes = _stage_ndjson(con, sample)
+    elif sample.container in ("json_array", "json_wrapper", "json_document"):
+        notes = _stage_document(con, sample)
+    elif sample.container == "csv":
+        notes = _stage_csv(con, sample, rename or {})
+    else:
+        raise ValueError(f"cannot stage container {sample.container}")
+    if sample.unwrap:
+        _unwrap(con, sample.unwrap)
+    return notes
+
+
+def _unwrap(con: duckdb.DuckDBPyConnection, unwrap: str) -> None:
+    """Make `_raw` hold the vendor records an envelope carries; an element that carries none
+    is a record with a problem, so every line or element is still accounted for."""
+    con.execute("ALTER VIEW _raw RENAME TO _raw_envelope")
+    con.execute(
+        f"""CREATE TEMP VIEW _raw AS
+        SELECT rec_no, coalesce({unwrap}, raw) AS raw,
+               coalesce(problem, CASE WHEN {unwrap} IS NULL
+                                      THEN 'the envelope carries no record here' END) AS problem
+        FROM _raw_envelope"""
+    )
 
 
 # A file small enough to be read with others in one statement (CloudTrail delivers one file
@@ -257,6 +330,7 @@ def groupable(sample: Sample) -> bool:
         and sample.read_path == sample.path
         and sample.path.stat().st_size <= GROUP_MAX_BYTES
         and (sample.container == "ndjson" or bool(sample.wrapper_key))
+        and sample.envelope is None
     )
 
 
@@ -312,6 +386,7 @@ def stage_many(con: duckdb.DuckDBPyConnection, samples: list[Sample], file_ids: 
 def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the staged records of the last file (they can be as large as the file)."""
     con.execute("DROP VIEW IF EXISTS _raw")
+    con.execute("DROP VIEW IF EXISTS _raw_envelope")
     for table in (
         "_lines",
         "_elements",

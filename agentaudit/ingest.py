@@ -244,12 +244,21 @@ class Loader:
                 sample.container,
                 message="CloudTrail digest file: integrity hashes of the log files, no events",
             )
+        envelope = sample.document if isinstance(sample.document, dict) else {}
+        if sample.envelope == "cloudwatch" and envelope.get("messageType") == "CONTROL_MESSAGE":
+            return FileResult(
+                str(path),
+                "skipped",
+                None,
+                sample.label,
+                message="CloudWatch Logs control message: a health check, no log events",
+            )
         reader = readers.detect(sample) if containers.groupable(sample) else None
         if (
             reader is not None
             and reader.target == "events"
             and reader.prepare is None
-            and sample.container in reader.containers
+            and sample.record_container in reader.containers
         ):
             return self._join_group(
                 reader,
@@ -412,7 +421,7 @@ class Loader:
             return _record_refusal(
                 con, path, digest, sample, reader, "refused", exc.message, started
             )
-        if sample.container == "csv" and reader.required_columns:
+        if sample.record_container == "csv" and reader.required_columns:
             missing = [c for c in reader.required_columns if c not in (sample.header or [])]
             if missing:
                 msg = (
@@ -423,7 +432,7 @@ class Loader:
         file_id = int(scalar(con, "SELECT nextval('file_id_seq')"))
         item = _Pending(
             reader,
-            FileResult(str(path), "loaded", reader.name, sample.container, file_id=file_id),
+            FileResult(str(path), "loaded", reader.name, sample.label, file_id=file_id),
             digest,
             sample,
             path,
@@ -588,7 +597,7 @@ def _record_refusal(
         str(path),
         status,
         reader.name if reader else None,
-        sample.container,
+        sample.label,
         message=message,
         file_id=file_id,
         seconds=time.perf_counter() - started,

@@ -33,7 +33,7 @@ def by_name(name: str) -> Reader:
 def detect(sample: Sample) -> Reader | None:
     """The reader whose format the sample shows, or None when no reader recognises it."""
     for reader in all_readers():
-        if sample.container in reader.containers and reader.detect(sample):
+        if sample.record_container in reader.containers and reader.detect(sample):
             return reader
     return None
 

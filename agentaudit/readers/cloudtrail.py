@@ -9,11 +9,13 @@ def detect(sample: Sample) -> bool:
     keys = sample.keys()
     if "CloudTrailEvent" in keys and "EventName" in keys:
         return True
-    return "eventTime" in keys and "eventSource" in keys and "eventName" in keys
+    # Logstash's cloudtrail codec moves eventTime to @timestamp
+    timed = "eventTime" in keys or "@timestamp" in keys
+    return timed and "eventSource" in keys and "eventName" in keys
 
 
 FIELDS = {
-    "event_time": ("$.eventTime",),
+    "event_time": ("$.eventTime", '$."@timestamp"'),
     "event_id": ("$.eventID",),
     "event_name": ("$.eventName",),
     "event_category": ("$.eventCategory",),
@@ -158,7 +160,7 @@ READER = Reader(
     fields=FIELDS,
     columns_sql=MAPPING,
     record_sql=RECORD,
-    time_field="eventTime",
+    time_field="eventTime (or @timestamp)",
     actor_field="userIdentity (arn, principalId or invokedBy)",
     extra_sql=(ACCESS_KEYS, CREATED),
 )

@@ -63,9 +63,8 @@ def main() -> None:
 @click.option(
     "--db",
     "db_path",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="DuckDB database file to create or add to.",
+    help="DuckDB database file to create or add to (not needed with --explain).",
 )
 @click.option(
     "--mapping",
@@ -73,8 +72,19 @@ def main() -> None:
     help="YAML column mapping for client CSVs with their own headers.",
 )
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest_cmd(paths: tuple[Path, ...], db_path: Path, mapping: Path | None, quiet: bool) -> None:
+@click.option(
+    "--explain", is_flag=True, help="Say how each file is recognised, and why; load nothing."
+)
+def ingest_cmd(
+    paths: tuple[Path, ...], db_path: Path | None, mapping: Path | None, quiet: bool, explain: bool
+) -> None:
     """Load export files (or folders of them, recursively) into an audit database."""
+    if explain:
+        for path in iter_files(paths):
+            print_explanation(path)
+        return
+    if db_path is None:
+        raise click.UsageError("Missing option '--db' (the database to load into).")
     try:
         result = run_ingest(paths, db_path, mapping, quiet)
     except AgentAuditError as exc:
@@ -86,6 +96,31 @@ def ingest_cmd(paths: tuple[Path, ...], db_path: Path, mapping: Path | None, qui
         for reason in reasons:
             err_console.print(Text(f"  {textwrap.shorten(reason, 200, placeholder=' …')}"))
         sys.exit(1)
+
+
+def print_explanation(path: Path) -> None:
+    """How a file is sniffed and which reader takes it (or the closest one, and why not)."""
+    from agentaudit import containers, readers  # noqa: PLC0415
+
+    sample = containers.sniff(path)
+    reader = readers.detect(sample)
+    keys = sorted(sample.keys())
+    lines = [
+        f"container: {sample.label} ({sample.compression}, {sample.encoding})"
+        + (f", records under {sample.wrapper_key!r}" if sample.wrapper_key else ""),
+        f"first record's keys: {', '.join(keys[:25]) or '-'}"
+        + (f" (+{len(keys) - 25} more)" if len(keys) > 25 else ""),
+        *(f"note: {n}" for n in sample.notes),
+    ]
+    if reader is not None:
+        lines.append(f"format: {reader.title} [{reader.name}]")
+        if sample.container != "csv" and containers.groupable(sample):
+            lines.append("read with other small files of its format in one statement")
+    else:
+        lines.append("format: not recognised; " + (readers.explain_refusal(sample) or "-"))
+    console.print(Text(str(path), style="bold"))
+    for line in lines:
+        console.print(Text("  " + line))
 
 
 def run_ingest(

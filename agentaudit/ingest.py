@@ -408,8 +408,9 @@ class Loader:
                 if sample.container == "csv"
                 else f"a {sample.container} file"
             )
-            msg = f"not a recognised export ({what}); agentaudit reads: "
-            msg += readers.accepted_formats()
+            near = readers.explain_refusal(sample)
+            msg = f"not a recognised export ({what}); " + (f"{near}. " if near else "")
+            msg += "agentaudit reads: " + readers.accepted_formats()
             return _record_refusal(con, path, digest, sample, None, "refused", msg, started)
         try:
             if reader.prepare:

@@ -282,3 +282,28 @@ def test_a_file_whose_every_record_is_rejected_is_failed_and_says_why(tmp_path: 
     assert con.execute("SELECT status, rows_rejected FROM files").fetchall() == [("failed", 2)]
     assert con.execute("SELECT count(*) FROM rejects").fetchall() == [(2,)]
     con.close()
+
+
+def test_a_refusal_names_the_closest_format_and_what_it_expects(tmp_path: Path):
+    rec = {
+        "eventVersion": "1.08",
+        "eventSource": "iam.amazonaws.com",
+        "eventName": "CreateUser",
+        "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/a"},
+    }
+    path = tmp_path / "no_time.json"
+    path.write_text(json.dumps([rec]))
+    (f,) = agentaudit.ingest([path], agentaudit.connect()).files
+    assert f.status == "refused"
+    assert "closest: AWS CloudTrail [cloudtrail], sharing eventName, eventSource, userIdentity" in (
+        f.message
+    )
+    assert "it expects eventTime (or @timestamp)" in f.message
+    res = CliRunner().invoke(main, ["ingest", "--explain", str(path), str(FIXTURES)])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert "format: not recognised; closest: AWS CloudTrail" in text
+    assert "okta_system_log.ndjson container: ndjson (none, utf-8)" in text
+    assert "format: Okta System Log [okta_system_log]" in text
+    missing_db = CliRunner().invoke(main, ["ingest", str(path)])
+    assert missing_db.exit_code == 2 and "--db" in missing_db.output

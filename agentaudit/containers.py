@@ -25,6 +25,7 @@ from typing import Any
 
 import duckdb
 
+from agentaudit import siem
 from agentaudit.db import insert_rows, scalar, setting
 
 HEAD_BYTES = 1 << 20
@@ -201,6 +202,11 @@ def _sniff_envelope(sample: Sample) -> None:
     elif sample.wrapper_key == "logEvents" and isinstance(first.get("message"), str):
         sample.envelope, sample.unwrap = "cloudwatch", "json_extract_string(raw, '$.message')"
         inner = first["message"]
+    elif siem.looks_like_log_analytics(first):
+        sample.envelope, sample.unwrap = "log_analytics", "aa_log_analytics(raw)"
+        sample.first = siem.normalise(first)
+        sample.notes.append(f"records unwrapped from a {ENVELOPES[sample.envelope]}")
+        return
     else:
         return
     try:
@@ -214,6 +220,7 @@ ENVELOPES = {
     "splunk": "Splunk export (result._raw)",
     "cloudwatch": "CloudWatch Logs subscription (logEvents[].message)",
     "okta_event_hook": "Okta event hook delivery (data.events)",
+    "log_analytics": "Log Analytics / Sentinel export (PascalCase columns, dynamic as JSON text)",
 }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from agentaudit import siem
 from agentaudit.errors import DatabaseError
 
 SCHEMA_VERSION = "1"
@@ -93,6 +94,14 @@ def connect(
     if not read_only:
         apply_schema(con)
     con.execute(MACROS)
+    # Log Analytics / Sentinel rows back to the vendor's shape (see agentaudit.siem)
+    con.create_function(
+        "aa_log_analytics",
+        siem.normalise_text,
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR"),
+        side_effects=False,
+    )
     return con
 
 

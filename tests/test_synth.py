@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -346,3 +347,31 @@ def test_bundled_demo_is_what_the_generator_writes(tmp_path: Path):
     assert mine.keys() == committed.keys()
     assert [k for k in mine if mine[k] != committed[k]] == []
     assert sum(len(b) for b in committed.values()) < 5_000_000  # a few MB at most
+
+
+def test_cloudtrail_as_an_s3_delivery_tree_holds_the_same_events(tmp_path: Path):
+    """`cloudtrail_layout=s3` writes what S3 holds (per region, a file every five minutes,
+    under AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/); it loads to the same events."""
+    small = dict(seed=3, humans=12, nhi_per_human=2.0, events=3000, days=100)
+    monthly = generate(tmp_path / "m", config_for("level3", **small))
+    tree = generate(tmp_path / "s", config_for("level3", cloudtrail_layout="s3", **small))
+    files = sorted((tmp_path / "s" / "exports" / "aws" / "AWSLogs").rglob("*.json.gz"))
+    assert len(files) > 100
+    assert all(
+        re.fullmatch(
+            r"111122223333_CloudTrail_(eu-west-1|us-east-1)_\d{8}T\d{4}Z_[0-9a-f]{16}\.json\.gz",
+            f.name,
+        )
+        and f.parent.parent.parent.parent.name in ("eu-west-1", "us-east-1")
+        for f in files
+    )
+    q = """SELECT event_id, event_time, event_type, actor_key, credential_key, raw::JSON
+           FROM events WHERE source_format = 'cloudtrail' ORDER BY event_id, event_time"""
+    got = []
+    for out in (tmp_path / "m", tmp_path / "s"):
+        con = agentaudit.connect()
+        agentaudit.ingest([out / "exports"], con)
+        got.append(con.execute(q).fetchall())
+        con.close()
+    assert got[0] == got[1] and len(got[0]) > 500
+    assert monthly.truth["nhis"] == tree.truth["nhis"]

@@ -162,7 +162,12 @@ def _write(
     common = dict(
         seed=cfg.seed, domain=cfg.domain, tenant=TENANT, account=cfg.account_id, org=cfg.org
     )
-    if source == "cloudtrail":
+    if source == "cloudtrail" and cfg.cloudtrail_layout == "s3":
+        path = out / "aws"  # AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/ below it
+        formats.write_cloudtrail(
+            con, path, None, **{k: common[k] for k in ("seed", "account", "org")}
+        )
+    elif source == "cloudtrail":
         path = (
             out
             / "aws"

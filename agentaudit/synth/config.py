@@ -57,6 +57,15 @@ class SynthConfig:
     github_saml: bool = True  # GitHub events name each member's SAML identity (the e-mail)
     github_handle_share: float = 0.3  # GitHub handles that do not follow the e-mail
     credential_report: bool = True  # the client supplies the IAM credential report
+    # CloudTrail as one file a month (`monthly`) or as S3 delivers it (`s3`: per region, a
+    # file about every five minutes, under AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/)
+    cloudtrail_layout: str = "monthly"
+
+    def __post_init__(self) -> None:
+        if self.cloudtrail_layout not in ("monthly", "s3"):
+            raise ValueError(
+                f"cloudtrail_layout must be monthly or s3, not {self.cloudtrail_layout!r}"
+            )
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -7,6 +7,8 @@ JSON object per line (or, for CloudTrail, one `{"Records": [...]}` document).
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import zlib
 from concurrent.futures import Executor
 from pathlib import Path
@@ -406,7 +408,40 @@ def write_cloudtrail(
     rec = CLOUDTRAIL_RECORD.format(
         uuid=_uuid("ev.h"), hash="ev.h", source=_SOURCE, **parts, **params
     )
+    if not out.name.endswith(".json.gz"):  # a folder: the S3 delivery tree
+        _cloudtrail_tree(con, rec, out, str(params["account"]), int(seed))
+        return
     _copy(con, f"SELECT list(rec ORDER BY ts, seq) AS Records FROM ({rec})", out, True, pool)
+
+
+def _cloudtrail_tree(
+    con: duckdb.DuckDBPyConnection, rec: str, root: Path, account: str, seed: int
+) -> None:
+    """CloudTrail as it delivers to S3: per region, one `{"Records": [...]}` file about every
+    five minutes, under `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`, named
+    `<account>_CloudTrail_<region>_<YYYYMMDDTHHMMZ>_<16 characters>.json.gz`."""
+    staging = root / ".slots"
+    shutil.rmtree(staging, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"""COPY (SELECT region, slot, list(rec ORDER BY ts, seq) AS Records
+                  FROM (SELECT *, rec.awsRegion AS region,
+                               strftime(time_bucket(INTERVAL 5 MINUTE, ts), '%Y%m%dT%H%MZ')
+                                   AS slot
+                        FROM ({rec}))
+                  GROUP BY ALL)
+            TO '{staging}' (FORMAT json, PARTITION_BY (region, slot))"""
+    )
+    for part in sorted(staging.glob("region=*/slot=*/*.json")):
+        region = part.parent.parent.name.split("=", 1)[1]
+        slot = part.parent.name.split("=", 1)[1]
+        day = f"{slot[:4]}/{slot[4:6]}/{slot[6:8]}"
+        tag = hashlib.sha256(f"{seed}/{region}/{slot}".encode()).hexdigest()[:16]
+        name = f"{account}_CloudTrail_{region}_{slot}_{tag}.json.gz"
+        dest = root / "AWSLogs" / account / "CloudTrail" / region / day / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        gzip_file(part, dest)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _copy(

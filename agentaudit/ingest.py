@@ -340,6 +340,8 @@ class Loader:
                 res = self._stage(m.path, m.digest, m.sample, m.started, set())
                 containers.clear_staging(con)
                 vars(m.result).update(vars(res))
+                if self.pending and self.pending[-1].result is res:
+                    self.pending[-1].result = m.result  # later outcomes reach the caller's copy
             return
         finally:
             containers.clear_staging(con)

@@ -312,6 +312,7 @@ SELECT NULL, NULL, NULL, c.platform, c.identity_key, coalesce(c.display_name, c.
        NULL,
        CASE WHEN c.person_ambiguous THEN 'several possible people: '
                                          || array_to_string(c.person_candidates, ', ')
+            WHEN NOT EXISTS (SELECT 1 FROM roster_people) THEN 'no HR roster supplied'
             ELSE 'no person in the HR roster' END
 FROM classified_identities c
 WHERE c.class IN ('human', 'external_human', 'unresolved') AND c.person IS NULL

@@ -69,12 +69,13 @@ def step_floor(files: list[str], db: str) -> dict:
     import duckdb  # noqa: PLC0415
 
     con = duckdb.connect(db)
-    listed = "[" + ", ".join(f"'{f}'" for f in files) + "]"
-    if all("CloudTrail" in Path(f).name for f in files):
-        # {"Records": [...]}: one row per record, each kept as read (a struct).
+    listed = "[" + ", ".join(f"'{f}'" for f in files) + "]"  # files, or one glob
+    if all("CloudTrail" in f for f in files):
+        # {"Records": [...]}: one row per record, each kept as JSON (read as structs instead,
+        # DuckDB infers one schema over every file: 2.2x slower on a 2,000-file tree)
         sql = (
             "SELECT unnest(Records) AS record FROM read_json("
-            f"{listed}, maximum_object_size=2147483647, union_by_name=true)"
+            f"{listed}, columns={{'Records': 'JSON[]'}}, maximum_object_size=2147483647)"
         )
     else:
         sql = f"SELECT * FROM read_json({listed}, format='newline_delimited', union_by_name=true)"
@@ -352,6 +353,7 @@ def main() -> None:
             row["polars"] = run_step("polars", files)
             res["ingest"]["rows"].append(row)
             _print_ingest(row)
+            saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
         if "scale" in parts:
             db = fresh(work / f"audit-{label(size)}.duckdb")
             full = run_step("ingest", [str(exports)], db, memory_limit=opts.memory_limit)
@@ -363,18 +365,20 @@ def main() -> None:
             row.update(run_step("report", db, str(work / f"report-{label(size)}")))
             res["report"]["rows"].append(row)
             _print_report(row)
+            saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
 
     if "tree" in parts:
         res["tree"] = {"commit": commit, "rows": []}
         for n in (int(x) for x in opts.tree_files.split(",")):
             tree = s3_tree(work, n)
-            files = sorted(str(p) for p in tree.rglob("*.json.gz"))
+            glob = str(tree / "*" / "CloudTrail" / "**" / "*.json.gz")  # too many to list
             row = {"files": n}
-            row["duckdb"] = run_step("floor", files, fresh(work / "floor.duckdb"))
+            row["duckdb"] = run_step("floor", [glob], fresh(work / "floor.duckdb"))
             row["agentaudit"] = run_step("ingest", [str(tree)], fresh(work / "tree.duckdb"))
             res["tree"]["rows"].append(row)
             print(f"  tree of {n:,} files: DuckDB {_rate(row['duckdb'])}", flush=True)
             print(f"  {'':20} agentaudit {_rate(row['agentaudit'])}", flush=True)
+            saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
 
     if "batch" in parts:
         res["batch"] = {"commit": commit, "rows": []}

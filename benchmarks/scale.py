@@ -447,8 +447,11 @@ def batch_clients(work: Path) -> Path:
 
 
 def _rate(step: dict) -> str:
-    if "error" in step:
-        return f"failed: {step['error'][:80]}"
+    if "error" in step:  # one line, no table separators
+        if "memory_limit" in step["error"] or "Out of Memory" in step["error"]:
+            return "failed: out of memory"
+        first = next((x for x in step["error"].splitlines() if "Error" in x), step["error"])
+        return "failed: " + " ".join(first.replace("|", "/").split())[:90]
     s = step["seconds"]
     return f"{s:.2f} s, {step['events'] / s:,.0f} ev/s, {step['peak_mb']:,.0f} MB"
 

@@ -347,6 +347,7 @@ class Loader:
             containers.clear_staging(con)
         each = (time.perf_counter() - started) / len(members)
         for m in members:
+            m.sample.first = m.sample.document = None  # the head is no longer needed: memory
             read, rejected, why = counts.get(m.result.file_id, (0, 0, None))
             res = m.result
             _settle(res, read, rejected, why, m.sample.notes)

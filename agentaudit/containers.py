@@ -357,11 +357,8 @@ def stage_many(con: duckdb.DuckDBPyConnection, samples: list[Sample], file_ids: 
     if first.container == "ndjson":
         with setting(con, "preserve_insertion_order", "true"):  # rowid order = line order
             con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _lines AS
-                SELECT filename, line FROM read_csv({files}, columns={{'line': 'VARCHAR'}},
-                    delim='\x01', quote='', escape='', header=false, auto_detect=false,
-                    strict_mode=false, new_line='\\r\\n', max_line_size={MAX_RECORD_BYTES},
-                    compression='{compression}', filename=true)"""
+                "CREATE OR REPLACE TEMP TABLE _lines AS SELECT filename, line FROM "
+                + _read_lines(files, compression, filename=True)
             )
         con.execute(
             """CREATE OR REPLACE TEMP VIEW _raw AS
@@ -410,6 +407,15 @@ def _compression(sample: Sample) -> str:
     return "gzip" if sample.compression == "gzip" else "none"
 
 
+def _read_lines(files: str, compression: str, filename: bool = False) -> str:
+    """DuckDB's CSV reader as a line reader: one VARCHAR column per line (\x01 never occurs
+    unescaped in JSON text) over `files` (a quoted path or a list of them)."""
+    return f"""read_csv({files}, columns={{'line': 'VARCHAR'}}, delim='\x01', quote='',
+        escape='', header=false, auto_detect=false, strict_mode=false, new_line='\\r\\n',
+        max_line_size={MAX_RECORD_BYTES}, compression='{compression}',
+        filename={str(filename).lower()})"""
+
+
 def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
     # One VARCHAR column per line: \x01 never occurs unescaped in JSON text. The temp table
     # keeps file order (preserve_insertion_order), so rowid order is line order. Row ids of a
@@ -417,11 +423,8 @@ def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
     try:
         with setting(con, "preserve_insertion_order", "true"):
             con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _lines AS
-            SELECT line FROM read_csv({_sql_str(sample.read_path)}, columns={{'line': 'VARCHAR'}},
-                delim='\x01', quote='', escape='', header=false, auto_detect=false,
-                strict_mode=false, new_line='\\r\\n', max_line_size={MAX_RECORD_BYTES},
-                compression='{_compression(sample)}')"""
+                "CREATE OR REPLACE TEMP TABLE _lines AS SELECT line FROM "
+                + _read_lines(_sql_str(sample.read_path), _compression(sample))
             )
     except duckdb.Error as exc:
         return _salvage(con, sample, exc)

@@ -192,7 +192,13 @@ class _Pending:
 
     @property
     def results(self) -> list[FileResult]:
-        return [m.result for m in self.members] or [self.result]
+        return [m.result for m in self.files()]
+
+    def files(self) -> list[_Member]:
+        """The files this item holds: a group's members, or the one file."""
+        return self.members or [
+            _Member(self.result, self.digest, self.sample, self.path, time.perf_counter())
+        ]
 
 
 class Loader:
@@ -380,10 +386,7 @@ class Loader:
     def _written(self, items: list[_Pending]) -> None:
         """Remember the digests of files just committed (a second copy is then skipped)."""
         for item in items:
-            members = item.members or [
-                _Member(item.result, item.digest, item.sample, item.path, 0.0)
-            ]
-            for m in members:
+            for m in item.files():
                 if m.result.file_id is not None:
                     self.loaded.setdefault(m.digest, m.result.file_id)
 
@@ -504,10 +507,7 @@ class Loader:
     def _fail(self, item: _Pending, message: str) -> None:
         """Record a staged file (each file of a group) whose write failed; the result objects
         are updated in place."""
-        members = item.members or [
-            _Member(item.result, item.digest, item.sample, item.path, time.perf_counter())
-        ]
-        for m in members:
+        for m in item.files():
             res = m.result
             failed = _record_refusal(
                 self.con,

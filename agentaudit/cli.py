@@ -25,7 +25,7 @@ from agentaudit.diff import diff
 from agentaudit.diff import load as load_assessment
 from agentaudit.errors import AgentAuditError
 from agentaudit.export import export
-from agentaudit.ingest import FileResult, IngestResult, ingest, iter_files
+from agentaudit.ingest import IngestResult, ingest, iter_files
 from agentaudit.report import batch, render_report
 from agentaudit.synth import PROFILES, config_for, generate
 
@@ -126,27 +126,31 @@ def print_explanation(path: Path) -> None:
 def run_ingest(
     paths: tuple[Path, ...], db_path: Path, mapping: Path | None, quiet: bool
 ) -> IngestResult:
-    """Run ingest with a progress bar over the bytes of the files."""
+    """Run ingest with a progress bar that moves as records are read and mapped (over the
+    files' bytes, the one total known in advance), counting the records."""
     files = list(iter_files(paths))
     total = sum(p.stat().st_size for p in files)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
+        TextColumn("{task.fields[records]:>12,} records"),
         TimeElapsedColumn(),
         console=err_console,
         disable=quiet or not files,
         transient=True,
     ) as progress:
-        task = progress.add_task("loading", total=total or 1)
+        task = progress.add_task("loading", total=total or 1, records=0)
+        records = 0
 
-        def on_file(path: Path, res: FileResult | None) -> None:
-            if res is None:
-                progress.update(task, description=f"loading {path.name}")
-            else:
-                progress.advance(task, path.stat().st_size)
+        def on_progress(path: Path, n: int) -> None:
+            nonlocal records
+            records += n
+            progress.update(
+                task, description=f"read {path.name}", advance=path.stat().st_size, records=records
+            )
 
-        return ingest(files, db_path, mapping=mapping, on_file=on_file)
+        return ingest(files, db_path, mapping=mapping, on_progress=on_progress)
 
 
 MANY_FILES = 40  # more files than this: totals per format and status, and the problem files

@@ -25,6 +25,9 @@ from agentaudit.readers.base import Reader
 
 SKIP_NAMES = {"SHA256SUMS", ".DS_Store"}
 
+# Called as `(path, records)` when a file's records have been read and mapped.
+Progress = Callable[[Path, int], None]
+
 
 @dataclass
 class FileResult:
@@ -109,28 +112,23 @@ def ingest(
     db: str | Path | duckdb.DuckDBPyConnection,
     *,
     mapping: str | Path | None = None,
-    on_file: Callable[[Path, FileResult | None], None] | None = None,
+    on_progress: Progress | None = None,
 ) -> IngestResult:
     """Load every export file under `paths` into the database `db` (a path or a connection).
 
-    `on_file(path, None)` is called before each file and `on_file(path, result)` after it,
-    for progress display.
+    `on_progress(path, records)` is called once a file's records are read and mapped (a small
+    file read with others: when its group is), for a progress display that moves by records.
     """
     renames = load_mapping(mapping)
     con = db if isinstance(db, duckdb.DuckDBPyConnection) else connect(db)
     result = IngestResult(db_path=str(db) if not isinstance(db, duckdb.DuckDBPyConnection) else "")
-    loader = Loader(con, renames)
+    loader = Loader(con, renames, on_progress)
     try:
         # Row order in the tables is not needed (records carry their numbers), and without
         # it DuckDB inserts in parallel; the line reader asks for file order where it counts.
         with deferred_checkpoints(con), setting(con, "preserve_insertion_order", "false"):
             for path in iter_files(paths):
-                if on_file:
-                    on_file(path, None)
-                res = loader.add(path)
-                result.files.append(res)
-                if on_file:
-                    on_file(path, res)
+                result.files.append(loader.add(path))
             loader.flush()
     finally:
         loader.discard()
@@ -209,10 +207,15 @@ class Loader:
     """
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, renames: dict[str, dict[str, str]] | None = None
+        self,
+        con: duckdb.DuckDBPyConnection,
+        renames: dict[str, dict[str, str]] | None = None,
+        on_progress: Progress | None = None,
     ) -> None:
         self.con = con
         self.renames = renames or {}
+        self.on_progress = on_progress
+        self.last_grouped: FileResult | None = None  # the last file queued to join a group
         self.pending: list[_Pending] = []
         self.group: list[_Member] = []  # small files of one format, to be read together
         self.group_digests: set[str] = set()
@@ -227,6 +230,16 @@ class Loader:
     def add(self, path: Path) -> FileResult:
         """Read and map one file (a small one joins a group read together); write the batch
         when it is large enough."""
+        res = self._add(path)
+        if res is not self.last_grouped:  # a group's files report when the group is read
+            self._progress(path, res.rows_read)
+        return res
+
+    def _progress(self, path: Path, records: int) -> None:
+        if self.on_progress:
+            self.on_progress(path, records)
+
+    def _add(self, path: Path) -> FileResult:
         started = time.perf_counter()
         digest = sha256_of(path)
         known: int | str | None = self.loaded.get(digest)
@@ -302,6 +315,7 @@ class Loader:
                 self._stage_group()
         self.group_reader = reader
         self.group.append(member)
+        self.last_grouped = member.result
         self.group_digests.add(member.digest)
         if len(self.group) >= GROUP_FILES:
             self._stage_group()
@@ -346,6 +360,7 @@ class Loader:
                 res = self._stage(m.path, m.digest, m.sample, m.started, set())
                 containers.clear_staging(con)
                 vars(m.result).update(vars(res))
+                self._progress(m.path, res.rows_read)
                 if self.pending and self.pending[-1].result is res:
                     self.pending[-1].result = m.result  # later outcomes reach the caller's copy
             return
@@ -357,6 +372,7 @@ class Loader:
             read, rejected, why = counts.get(m.result.file_id, (0, 0, None))
             res = m.result
             _settle(res, read, rejected, why, m.sample.notes)
+            self._progress(m.path, read)
             res.seconds = time.perf_counter() - m.started if len(members) == 1 else each
         self.pending.append(item)
         if sum(r.rows_read for p in self.pending for r in p.results) >= BATCH_RECORDS:

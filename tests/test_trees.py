@@ -161,6 +161,18 @@ def test_a_bad_file_in_a_tree_is_read_on_its_own(tmp_path: Path):
     assert rows(con, "SELECT count(*) FROM events") == [(11 * 7 + bad.rows_loaded,)]
 
 
+def test_progress_moves_by_records_once_per_file(tmp_path: Path):
+    paths = [s3_tree(tmp_path / "s3", files=30), okta_folder(tmp_path, files=5)]
+    seen: list[tuple[str, int]] = []
+    result = agentaudit.ingest(
+        paths, agentaudit.connect(), on_progress=lambda p, n: seen.append((p.name, n))
+    )
+    assert sorted(seen) == sorted((Path(f.path).name, f.rows_read) for f in result.files)
+    assert sum(n for _, n in seen) == 30 * 7 + 5 * 4
+    # A group's files report when the group is read, so a report never precedes its records.
+    assert [n for _, n in seen if n] == [f.rows_read for f in result.files if f.rows_read]
+
+
 @pytest.mark.parametrize("grouped", [True, False])
 def test_loading_a_tree_twice_adds_nothing(tmp_path: Path, grouped: bool, monkeypatch):
     tree = s3_tree(tmp_path / "s3", files=10)

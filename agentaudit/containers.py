@@ -43,7 +43,9 @@ class Sample:
     """What the head of a file shows: its container and first record, for format detection."""
 
     path: Path
-    container: str  # ndjson | json_array | json_wrapper | json_document | csv | empty | unknown
+    # ndjson | json_sequence (JSON values back to back, no separator) | json_array |
+    # json_wrapper | json_document | csv | empty | unknown
+    container: str
     compression: str = "none"
     encoding: str = "utf-8"
     first: dict[str, Any] | None = None
@@ -54,11 +56,15 @@ class Sample:
     notes: list[str] = field(default_factory=list)
     envelope: str | None = None  # a SIEM's or transport's wrapping around each vendor record
     unwrap: str | None = None  # SQL over `raw`: the vendor record's text inside the envelope
+    spread: str | None = None  # JSON path of the records array inside each envelope element
 
     @property
     def record_container(self) -> str:
-        """The container readers see: an envelope's records are JSON whatever carries them."""
-        return "ndjson" if self.unwrap and self.container == "csv" else self.container
+        """The container readers see: an envelope's records are JSON whatever carries them,
+        and a sequence of JSON values is read as lines of them would be."""
+        if self.container == "json_sequence" or (self.unwrap and self.container == "csv"):
+            return "ndjson"
+        return self.container
 
     @property
     def label(self) -> str:
@@ -81,18 +87,25 @@ def _read_head(path: Path) -> tuple[bytes, str, bool]:
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
+        # A gzip file may hold several members back to back (Firehose concatenates the
+        # gzip-compressed payloads it delivers): read on across them, as gunzip does.
         with open(path, "rb") as fh:
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             out = bytearray()
+            pending = b""
             while len(out) <= HEAD_BYTES:
-                chunk = fh.read(1 << 16)
+                chunk = pending or fh.read(1 << 16)
+                pending = b""
                 if not chunk:
                     break
                 try:
                     out += d.decompress(chunk)
                 except zlib.error:
                     break
-            whole = d.eof and len(out) <= HEAD_BYTES
+                if d.eof and (d.unused_data or fh.peek(1)[:1]):
+                    pending = d.unused_data
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            whole = d.eof and not pending and len(out) <= HEAD_BYTES
             return bytes(out[: HEAD_BYTES + 1]), "gzip", whole
     with open(path, "rb") as fh:
         head = fh.read(HEAD_BYTES + 1)
@@ -192,6 +205,8 @@ def _as_record(value: Any) -> dict[str, Any] | None:
 # "data": {"events": [LogEvent, ...]}}`.
 def _sniff_envelope(sample: Sample) -> None:
     first = sample.first or {}
+    if sample.container in ("ndjson", "json_sequence", "json_array") and _spread(sample, first):
+        return
     result = first.get("result")
     if isinstance(result, dict) and isinstance(result.get("_raw"), str):
         sample.envelope, sample.unwrap = "splunk", "json_extract_string(raw, '$.result._raw')"
@@ -214,6 +229,33 @@ def _sniff_envelope(sample: Sample) -> None:
     except ValueError:
         sample.first = None  # not JSON inside: no reader recognises it
     sample.notes.append(f"records unwrapped from a {ENVELOPES[sample.envelope]}")
+
+
+def _spread(sample: Sample, first: dict[str, Any]) -> bool:
+    """Envelopes carrying several records each, one envelope per line or back to back:
+    CloudWatch Logs payloads as Firehose writes them to S3, Okta event-hook bodies as a
+    receiver logs them. Each element's records array is spread into records."""
+    if first.get("messageType") in ("DATA_MESSAGE", "CONTROL_MESSAGE") and isinstance(
+        first.get("logEvents"), list
+    ):
+        sample.envelope, sample.spread = "cloudwatch", "$.logEvents"
+        sample.unwrap = "json_extract_string(raw, '$.message')"
+        events = first["logEvents"]
+        inner = events[0].get("message") if events and isinstance(events[0], dict) else None
+        try:
+            sample.first = _as_record(json.loads(inner)) if isinstance(inner, str) else None
+        except ValueError:
+            sample.first = None
+    elif first.get("eventType") == "com.okta.event_hook" and isinstance(
+        (first.get("data") or {}).get("events"), list
+    ):
+        sample.envelope, sample.spread = "okta_event_hook", "$.data.events"
+        events = first["data"]["events"]
+        sample.first = _as_record(events[0]) if events else None
+    else:
+        return False
+    sample.notes.append(f"records unwrapped from a series of: {ENVELOPES[sample.envelope]}")
+    return True
 
 
 ENVELOPES = {
@@ -254,6 +296,14 @@ def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
         sample.first = _as_record(json.loads(first_line))
         sample.container = "ndjson"
         return
+    except ValueError:
+        pass
+    try:  # JSON values back to back (Firehose concatenates the records it delivers)
+        start = len(text) - len(text.lstrip())
+        value, end = json.JSONDecoder().raw_decode(text, start)
+        if text[end:].lstrip()[:1] == "{":
+            sample.container, sample.first = "json_sequence", _as_record(value)
+            return
     except ValueError:
         pass
     match = _WRAPPER_RE.search(text)
@@ -299,15 +349,43 @@ def stage_records(
     con.execute(_RAW_TABLE)
     if sample.container == "ndjson":
         notes = _stage_ndjson(con, sample)
+    elif sample.container == "json_sequence":
+        notes = _stage_sequence(con, sample)
     elif sample.container in ("json_array", "json_wrapper", "json_document"):
         notes = _stage_document(con, sample)
     elif sample.container == "csv":
         notes = _stage_csv(con, sample, rename or {})
     else:
         raise ValueError(f"cannot stage container {sample.container}")
+    if sample.spread:
+        _spread_records(con, sample.spread)
     if sample.unwrap:
         _unwrap(con, sample.unwrap)
     return notes
+
+
+def _spread_records(con: duckdb.DuckDBPyConnection, path: str) -> None:
+    """Make `_raw` hold the records of each element's array at `path`, numbered across the
+    file; an element without that array is a record with a problem."""
+    con.execute("ALTER VIEW _raw RENAME TO _raw_outer")
+    con.execute(
+        f"""CREATE TEMP VIEW _raw AS
+        WITH e AS (
+            SELECT rec_no, raw, problem,
+                   CASE WHEN problem IS NULL AND json_valid(raw)
+                         AND json_type(raw, {_sql_str(path)}) = 'ARRAY'
+                        THEN CAST(json_extract(raw, {_sql_str(path)}) AS JSON[]) END AS recs
+            FROM _raw_outer),
+        x AS (
+            SELECT rec_no, 0 AS i, raw,
+                   coalesce(problem, 'the envelope has no records array at {path}') AS problem
+            FROM e WHERE recs IS NULL
+            UNION ALL
+            SELECT rec_no, unnest(range(1, len(recs) + 1)) AS i, unnest(recs)::VARCHAR AS raw,
+                   NULL AS problem
+            FROM e WHERE recs IS NOT NULL)
+        SELECT row_number() OVER (ORDER BY rec_no, i) AS rec_no, raw, problem FROM x"""
+    )
 
 
 def _unwrap(con: duckdb.DuckDBPyConnection, unwrap: str) -> None:
@@ -391,6 +469,7 @@ def clear_staging(con: duckdb.DuckDBPyConnection) -> None:
     """Drop the staged records of the last file (they can be as large as the file)."""
     con.execute("DROP VIEW IF EXISTS _raw")
     con.execute("DROP VIEW IF EXISTS _raw_envelope")
+    con.execute("DROP VIEW IF EXISTS _raw_outer")
     for table in (
         "_lines",
         "_elements",
@@ -437,6 +516,26 @@ def _stage_ndjson(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
            FROM _lines
            WHERE line IS NOT NULL AND length(line) > 0
              AND NOT (ascii(line) IN (9, 13, 32) AND trim(line) = '')"""
+    )
+    return []
+
+
+def _stage_sequence(con: duckdb.DuckDBPyConnection, sample: Sample) -> list[str]:
+    """JSON values back to back, each a record, numbered in file order."""
+    try:
+        with setting(con, "preserve_insertion_order", "true"):  # rowid order = file order
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _elements AS
+                SELECT json AS raw FROM read_json_objects({_sql_str(sample.read_path)},
+                    format='unstructured', maximum_object_size={MAX_RECORD_BYTES},
+                    compression='{_compression(sample)}')"""
+            )
+    except duckdb.Error as exc:
+        return _salvage(con, sample, exc)
+    first = scalar(con, "SELECT min(rowid) FROM _elements") or 0
+    con.execute(
+        f"""CREATE OR REPLACE TEMP VIEW _raw AS
+        SELECT rowid - {first} + 1 AS rec_no, raw, NULL::VARCHAR AS problem FROM _elements"""
     )
     return []
 
@@ -649,12 +748,17 @@ def _decode_all(sample: Sample) -> tuple[str, bool]:
     with open(sample.read_path, "rb") as fh:
         if sample.compression == "gzip":
             d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            while chunk := fh.read(1 << 20):
+            pending = b""
+            while chunk := pending or fh.read(1 << 20):
+                pending = b""
                 try:
                     data += d.decompress(chunk)
                 except zlib.error:
                     truncated = True
                     break
+                if d.eof and d.unused_data:  # the next gzip member
+                    pending = d.unused_data
+                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
             truncated = truncated or not d.eof
         else:
             data += fh.read()

@@ -3,6 +3,7 @@ what the files contain, counted back through SQL on the ingested database."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -375,3 +376,41 @@ def test_cloudtrail_as_an_s3_delivery_tree_holds_the_same_events(tmp_path: Path)
         con.close()
     assert got[0] == got[1] and len(got[0]) > 500
     assert monthly.truth["nhis"] == tree.truth["nhis"]
+
+
+def test_siem_layouts_load_to_the_same_events_as_the_vendors_own(tmp_path: Path):
+    """`entra_layout=log_analytics` writes Entra logs as Sentinel's tables (PascalCase columns,
+    dynamic values as JSON text) and `okta_layout=splunk` Okta's as a Splunk export; both load
+    to the events the vendors' own shapes give. Azure Monitor's `callerIpAddress` has no
+    AuditLogs column: an app's audit event loses its IP there, and only there."""
+    small = dict(seed=3, humans=10, nhi_per_human=2.0, events=3000, days=100)
+    generate(tmp_path / "native", config_for("level3", **small))
+    siem = dict(entra_layout="log_analytics", okta_layout="splunk")
+    generate(tmp_path / "siem", config_for("level3", **siem, **small))
+    line = json.loads(
+        gzip.decompress(next((tmp_path / "siem").rglob("signin_*")).read_bytes()).splitlines()[0]
+    )
+    assert {"TimeGenerated", "Type", "IPAddress", "Status"} <= set(line)
+    assert isinstance(line["Status"], str)
+    query = """SELECT source_format, event_id, event_time, event_type, outcome, actor_key,
+                      actor_name, actor_type, credential_key, credential_type, user_agent,
+                      CASE WHEN source_format = 'entra_audit' AND actor_type <> 'User'
+                           THEN NULL ELSE source_ip END,
+                      is_interactive, target_id, app_id, session_name, category
+               FROM events ORDER BY ALL"""
+    got, containers = [], []
+    for out in ("native", "siem"):
+        con = agentaudit.connect()
+        result = agentaudit.ingest([tmp_path / out / "exports"], con)
+        assert all(f.status == "loaded" and not f.rows_rejected for f in result.files)
+        containers.append({f.container for f in result.files})
+        got.append(q(con, query))
+    assert got[0] == got[1] and len(got[0]) > 1000
+    assert {"ndjson/log_analytics", "ndjson/splunk"} <= containers[1] - containers[0]
+
+
+def test_generated_event_ids_are_unique(enterprise):
+    _, _, con = enterprise
+    assert q(con, "SELECT count(*) - count(DISTINCT (source_format, event_id)) FROM events") == [
+        (0,)
+    ]

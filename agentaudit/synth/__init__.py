@@ -160,7 +160,11 @@ def _write(
     gz = ".gz" if cfg.gzip else ""
     con.register("ev", ev.to_arrow())
     common = dict(
-        seed=cfg.seed, domain=cfg.domain, tenant=TENANT, account=cfg.account_id, org=cfg.org
+        seed=f"{cfg.seed}/{day0}",
+        domain=cfg.domain,
+        tenant=TENANT,
+        account=cfg.account_id,
+        org=cfg.org,
     )
     if source == "cloudtrail" and cfg.cloudtrail_layout == "s3":
         path = out / "aws"  # AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/ below it
@@ -190,8 +194,14 @@ def _write(
         n_users = sum(1 for a in pop.accounts if a.kind == "entra_user")
         params = dict(common, source=source, n_entra_users=n_users, saml=cfg.github_saml)
         keep = {"seed", "source"} | {k for k in params if "{" + k + "}" in template}
+        layout = {"okta": cfg.okta_layout, "github": "api"}.get(source, cfg.entra_layout)
         formats.write_ndjson(
-            con, template, path, cfg.gzip, **{k: v for k, v in params.items() if k in keep}
+            con,
+            template,
+            path,
+            cfg.gzip,
+            layout=layout,
+            **{k: v for k, v in params.items() if k in keep},
         )
     con.unregister("ev")
     return path

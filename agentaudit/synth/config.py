@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date
 
+LAYOUTS = {
+    "cloudtrail_layout": ("monthly", "s3"),
+    "entra_layout": ("diagnostic", "log_analytics"),
+    "okta_layout": ("api", "splunk"),
+}
+
 
 @dataclass(frozen=True)
 class SynthConfig:
@@ -60,12 +66,20 @@ class SynthConfig:
     # CloudTrail as one file a month (`monthly`) or as S3 delivers it (`s3`: per region, a
     # file about every five minutes, under AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/)
     cloudtrail_layout: str = "monthly"
+    # Entra logs as Azure Monitor diagnostic settings stream them (`diagnostic`) or as a
+    # Sentinel / Log Analytics workspace exports its tables (`log_analytics`: SigninLogs,
+    # AADServicePrincipalSignInLogs, ... with PascalCase columns, dynamic values as JSON text)
+    entra_layout: str = "diagnostic"
+    # Okta's System Log as its API returns it (`api`) or as a Splunk search exports the
+    # events the Splunk Add-on for Okta indexed (`splunk`: each LogEvent in result._raw)
+    okta_layout: str = "api"
 
     def __post_init__(self) -> None:
-        if self.cloudtrail_layout not in ("monthly", "s3"):
-            raise ValueError(
-                f"cloudtrail_layout must be monthly or s3, not {self.cloudtrail_layout!r}"
-            )
+        for name, allowed in LAYOUTS.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(allowed)}, not {getattr(self, name)!r}"
+                )
 
     def to_dict(self) -> dict:
         d = asdict(self)

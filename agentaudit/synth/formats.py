@@ -367,8 +367,9 @@ ORDER BY ev.ts, ev.seq
 """
 
 
-def _hash_view(con: duckdb.DuckDBPyConnection, seed: int, source: str) -> None:
-    """`evh`: the events with `h`, a deterministic hex hash of seed, source and position."""
+def _hash_view(con: duckdb.DuckDBPyConnection, seed: str, source: str) -> None:
+    """`evh`: the events with `h`, a deterministic hex hash of seed, source and position
+    (`seed` names the chunk too: positions restart in each chunk, event ids must not)."""
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW evh AS SELECT *, md5('{seed}/{source}/' || seq) AS h FROM ev"
     )
@@ -380,13 +381,71 @@ def write_ndjson(
     out: Path,
     gzip: bool,
     pool: Executor | None = None,
+    layout: str = "api",
     **params: object,
 ) -> None:
-    """Write one NDJSON file (optionally gzip) from a vendor template over `ev`, `acc`, `cred`."""
+    """Write one NDJSON file (optionally gzip) from a vendor template over `ev`, `acc`, `cred`,
+    in the vendor's own shape or as a SIEM exports it (`layout`: log_analytics, splunk)."""
     seed, source = params.pop("seed"), params.pop("source")
-    _hash_view(con, int(seed), str(source))  # type: ignore[arg-type]
+    _hash_view(con, str(seed), str(source))
     sql = template.format(uuid=_uuid("ev.h"), hash="ev.h", **params)
+    if layout == "log_analytics":
+        sql = _log_analytics(con, sql)
+    elif layout == "splunk":
+        sql = _splunk(sql)
     _copy(con, sql, out, gzip, pool)
+
+
+# Azure Monitor diagnostic categories -> the Log Analytics tables they land in
+# (learn.microsoft.com/azure/azure-monitor/reference/tables/signinlogs and siblings).
+LOG_ANALYTICS_TABLES = {
+    "SignInLogs": "SigninLogs",
+    "NonInteractiveUserSignInLogs": "AADNonInteractiveUserSignInLogs",
+    "ServicePrincipalSignInLogs": "AADServicePrincipalSignInLogs",
+    "ManagedIdentitySignInLogs": "AADManagedIdentitySignInLogs",
+    "AuditLogs": "AuditLogs",
+}
+# Columns whose Log Analytics name is not the property name with a capital first letter.
+_LOG_ANALYTICS_NAMES = {"ipAddress": "IPAddress"}
+
+
+def _log_analytics(con: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """A diagnostic-settings query rewritten as rows of a Log Analytics table: TimeGenerated,
+    TenantId, Type, then each property as a PascalCase column, nested values as JSON text
+    (as the Log Analytics query API returns `dynamic` columns)."""
+    names = _struct_fields(con, sql)
+    cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in LOG_ANALYTICS_TABLES.items())
+    cols = []
+    for name, nested in names:
+        column = _LOG_ANALYTICS_NAMES.get(name, name[:1].upper() + name[1:])
+        value = f"properties.{name}"
+        cols.append(f'{"to_json(" + value + ")::VARCHAR" if nested else value} AS "{column}"')
+    if "correlationId" not in dict(names):  # a sign-in's correlation id sits outside
+        cols.append("correlationId AS CorrelationId")
+    return f"""SELECT strftime(time::TIMESTAMP, '%Y-%m-%dT%H:%M:%S.%fZ') AS TimeGenerated,
+        tenantId AS TenantId, CASE category {cases} END AS Type, {", ".join(cols)}
+        FROM ({sql})"""
+
+
+def _struct_fields(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[str, bool]]:
+    """The fields of the query's `properties` struct, and whether each is nested."""
+    rel = con.sql(f"SELECT unnest(properties) FROM ({sql}) LIMIT 0")
+    return [
+        (name, str(kind).startswith(("STRUCT", "MAP")) or str(kind).endswith("]"))
+        for name, kind in zip(rel.columns, rel.types, strict=True)
+    ]
+
+
+def _splunk(sql: str) -> str:
+    """Okta LogEvents as a Splunk search exports them (`output_mode=json`): one object per
+    line, the event's text in `result._raw`, sourcetype `OktaIM2:log` (Splunk Add-on for
+    Okta Identity Cloud); `lastrow` is omitted (Splunk writes it on the last line only)."""
+    return f"""SELECT false AS preview,
+        row_number() OVER (ORDER BY t.published, t.uuid) - 1 AS "offset",
+        {{'_raw': to_json(t)::VARCHAR, '_time': t.published, 'index': 'okta',
+          'source': 'Okta', 'sourcetype': 'OktaIM2:log', 'host': 'okta.example.com'}}
+          AS result
+        FROM ({sql}) t"""
 
 
 def write_cloudtrail(
@@ -394,7 +453,7 @@ def write_cloudtrail(
 ) -> None:
     """Write one CloudTrail log file: `{"Records": [...]}`, gzip-compressed."""
     seed = params.pop("seed")
-    _hash_view(con, int(seed), "cloudtrail")  # type: ignore[arg-type]
+    _hash_view(con, str(seed), "cloudtrail")
     parts = {
         "session": _SESSION,
         "role_arn": _ROLE_ARN,
@@ -409,13 +468,13 @@ def write_cloudtrail(
         uuid=_uuid("ev.h"), hash="ev.h", source=_SOURCE, **parts, **params
     )
     if not out.name.endswith(".json.gz"):  # a folder: the S3 delivery tree
-        _cloudtrail_tree(con, rec, out, str(params["account"]), int(seed))
+        _cloudtrail_tree(con, rec, out, str(params["account"]), str(seed))
         return
     _copy(con, f"SELECT list(rec ORDER BY ts, seq) AS Records FROM ({rec})", out, True, pool)
 
 
 def _cloudtrail_tree(
-    con: duckdb.DuckDBPyConnection, rec: str, root: Path, account: str, seed: int
+    con: duckdb.DuckDBPyConnection, rec: str, root: Path, account: str, seed: str
 ) -> None:
     """CloudTrail as it delivers to S3: per region, one `{"Records": [...]}` file about every
     five minutes, under `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`, named

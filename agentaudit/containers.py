@@ -217,6 +217,12 @@ def _sniff_envelope(sample: Sample) -> None:
     elif sample.wrapper_key == "logEvents" and isinstance(first.get("message"), str):
         sample.envelope, sample.unwrap = "cloudwatch", "json_extract_string(raw, '$.message')"
         inner = first["message"]
+    elif sample.container == "csv" and siem.portal_kind(first):
+        sample.envelope, sample.unwrap = "entra_admin_center", "aa_entra_portal(raw)"
+        kind = siem.portal_kind(first)
+        sample.first = siem.portal_signin(first) if kind == "signin" else siem.portal_audit(first)
+        sample.notes.append(f"records read from an {ENVELOPES[sample.envelope]}")
+        return
     elif siem.looks_like_log_analytics(first):
         sample.envelope, sample.unwrap = "log_analytics", "aa_log_analytics(raw)"
         sample.first = siem.normalise(first)
@@ -263,6 +269,7 @@ ENVELOPES = {
     "cloudwatch": "CloudWatch Logs subscription (logEvents[].message)",
     "okta_event_hook": "Okta event hook delivery (data.events)",
     "log_analytics": "Log Analytics / Sentinel export (PascalCase columns, dynamic as JSON text)",
+    "entra_admin_center": "Entra admin center CSV download (the portal's column titles)",
 }
 
 

@@ -95,13 +95,17 @@ def connect(
         apply_schema(con)
     con.execute(MACROS)
     # Log Analytics / Sentinel rows back to the vendor's shape (see agentaudit.siem)
-    con.create_function(
-        "aa_log_analytics",
-        siem.normalise_text,
-        [duckdb.sqltype("VARCHAR")],
-        duckdb.sqltype("VARCHAR"),
-        side_effects=False,
-    )
+    for name, function in (
+        ("aa_log_analytics", siem.normalise_text),
+        ("aa_entra_portal", siem.portal_text),  # Entra admin-center CSV downloads
+    ):
+        con.create_function(
+            name,
+            function,
+            [duckdb.sqltype("VARCHAR")],
+            duckdb.sqltype("VARCHAR"),
+            side_effects=False,
+        )
     return con
 
 

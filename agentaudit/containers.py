@@ -29,8 +29,8 @@ from agentaudit import siem
 from agentaudit.db import insert_rows, scalar, setting
 
 HEAD_BYTES = 1 << 20
-WRAPPER_KEYS = ("Records", "value", "Events", "logEvents")
-_WRAPPER_RE = re.compile(r'"(Records|value|Events|logEvents)"\s*:\s*\[')
+WRAPPER_KEYS = ("Records", "value", "Events", "logEvents", "QueryResultRows")
+_WRAPPER_RE = re.compile(r'"(Records|value|Events|logEvents|QueryResultRows)"\s*:\s*\[')
 MAX_RAW_CHARS = 20_000  # raw text kept for one reject
 # Largest record DuckDB's readers take; a larger one sends its file down the record-by-record
 # salvage path. DuckDB sizes its read buffers from this (16x): at 256 MB, reading one 650 MB
@@ -57,6 +57,7 @@ class Sample:
     envelope: str | None = None  # a SIEM's or transport's wrapping around each vendor record
     unwrap: str | None = None  # SQL over `raw`: the vendor record's text inside the envelope
     spread: str | None = None  # JSON path of the records array inside each envelope element
+    later: list[Any] = field(default_factory=list)  # a few records after the first, decoded
 
     @property
     def record_container(self) -> str:
@@ -196,6 +197,16 @@ def _as_record(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+def _element(sample: Sample, value: Any) -> dict[str, Any] | None:
+    """A wrapper's first element as a record; a CloudTrail Lake result row (a list of one-key
+    maps) is read through its envelope."""
+    if sample.wrapper_key == "QueryResultRows":
+        sample.envelope, sample.unwrap = "cloudtrail_lake", "aa_cloudtrail_lake(raw)"
+        sample.notes.append(f"records read from {ENVELOPES['cloudtrail_lake']}")
+        return siem.lake_record(value)
+    return _as_record(value)
+
+
 # Envelopes: (name, test on the first element or document, SQL giving the record's text).
 # Splunk's JSON export (`/services/search/jobs/export?output_mode=json`, Splunk Web "Export")
 # writes `{"preview": false, "result": {"_raw": "<event>", "_time": ...}}` per line; its CSV
@@ -223,8 +234,10 @@ def _sniff_envelope(sample: Sample) -> None:
         sample.first = siem.portal_signin(first) if kind == "signin" else siem.portal_audit(first)
         sample.notes.append(f"records read from an {ENVELOPES[sample.envelope]}")
         return
-    elif siem.looks_like_log_analytics(first):
-        sample.envelope, sample.unwrap = "log_analytics", "aa_log_analytics(raw)"
+    elif siem.kind(first):
+        flattened = siem.kind(first) == "dotted"
+        sample.envelope = "dotted_columns" if flattened else "log_analytics"
+        sample.unwrap = "aa_log_analytics(raw)"
         sample.first = siem.normalise(first)
         sample.notes.append(f"records unwrapped from a {ENVELOPES[sample.envelope]}")
         return
@@ -246,6 +259,12 @@ def _spread(sample: Sample, first: dict[str, Any]) -> bool:
     ):
         sample.envelope, sample.spread = "cloudwatch", "$.logEvents"
         sample.unwrap = "json_extract_string(raw, '$.message')"
+        # A subscription's first payload is often its control message: look past it.
+        data = [first, *sample.later]
+        first = next(
+            (d for d in data if isinstance(d, dict) and d.get("messageType") == "DATA_MESSAGE"),
+            first,
+        )
         events = first["logEvents"]
         inner = events[0].get("message") if events and isinstance(events[0], dict) else None
         try:
@@ -270,6 +289,8 @@ ENVELOPES = {
     "okta_event_hook": "Okta event hook delivery (data.events)",
     "log_analytics": "Log Analytics / Sentinel export (PascalCase columns, dynamic as JSON text)",
     "entra_admin_center": "Entra admin center CSV download (the portal's column titles)",
+    "dotted_columns": "flattened export (nested fields as dotted column names)",
+    "cloudtrail_lake": "CloudTrail Lake query results (QueryResultRows)",
 }
 
 
@@ -293,7 +314,7 @@ def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
             if isinstance(doc.get(key), list):
                 sample.container, sample.wrapper_key = "json_wrapper", key
                 sample.document = {k: v for k, v in doc.items() if k != key}  # the envelope
-                sample.first = _as_record(doc[key][0]) if doc[key] else None
+                sample.first = _element(sample, doc[key][0]) if doc[key] else None
                 return
         # One object: a one-line NDJSON file, or one pretty-printed document.
         sample.container = "ndjson" if first_line == text.strip() else "json_document"
@@ -302,6 +323,8 @@ def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
     try:
         sample.first = _as_record(json.loads(first_line))
         sample.container = "ndjson"
+        if sample.first and sample.first.get("messageType") == "CONTROL_MESSAGE":
+            sample.later = _values_after(text, text.index(first_line) + len(first_line))
         return
     except ValueError:
         pass
@@ -310,15 +333,30 @@ def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
         value, end = json.JSONDecoder().raw_decode(text, start)
         if text[end:].lstrip()[:1] == "{":
             sample.container, sample.first = "json_sequence", _as_record(value)
+            sample.later = _values_after(text, end)
             return
     except ValueError:
         pass
     match = _WRAPPER_RE.search(text)
     if match:
         sample.container, sample.wrapper_key = "json_wrapper", match.group(1)
-        sample.first = _as_record(_first_element(text, match.end()))
+        sample.first = _element(sample, _first_element(text, match.end()))
         return
     sample.container = "ndjson"  # a first line that is not JSON: every bad line is rejected
+
+
+def _values_after(text: str, pos: int, limit: int = 20) -> list[Any]:
+    """Up to `limit` whole JSON values following position `pos` of the head."""
+    dec, out = json.JSONDecoder(), []
+    while len(out) < limit:
+        while pos < len(text) and text[pos] in " \t\r\n":
+            pos += 1
+        try:
+            value, pos = dec.raw_decode(text, pos)
+        except ValueError:
+            break
+        out.append(value)
+    return out
 
 
 def _sniff_csv(sample: Sample, text: str) -> None:
@@ -371,9 +409,13 @@ def stage_records(
     return notes
 
 
+# Envelope elements that carry no records: CloudWatch Logs control messages (health checks).
+_NO_RECORDS = "json_extract_string(raw, '$.messageType') = 'CONTROL_MESSAGE'"
+
+
 def _spread_records(con: duckdb.DuckDBPyConnection, path: str) -> None:
     """Make `_raw` hold the records of each element's array at `path`, numbered across the
-    file; an element without that array is a record with a problem."""
+    file; an element without that array is a record with a problem, a control message none."""
     con.execute("ALTER VIEW _raw RENAME TO _raw_outer")
     con.execute(
         f"""CREATE TEMP VIEW _raw AS
@@ -382,7 +424,8 @@ def _spread_records(con: duckdb.DuckDBPyConnection, path: str) -> None:
                    CASE WHEN problem IS NULL AND json_valid(raw)
                          AND json_type(raw, {_sql_str(path)}) = 'ARRAY'
                         THEN CAST(json_extract(raw, {_sql_str(path)}) AS JSON[]) END AS recs
-            FROM _raw_outer),
+            FROM _raw_outer
+            WHERE problem IS NOT NULL OR NOT json_valid(raw) OR NOT coalesce({_NO_RECORDS}, false)),
         x AS (
             SELECT rec_no, 0 AS i, raw,
                    coalesce(problem, 'the envelope has no records array at {path}') AS problem

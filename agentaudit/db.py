@@ -98,6 +98,7 @@ def connect(
     for name, function in (
         ("aa_log_analytics", siem.normalise_text),
         ("aa_entra_portal", siem.portal_text),  # Entra admin-center CSV downloads
+        ("aa_cloudtrail_lake", siem.lake_text),  # CloudTrail Lake query result rows
     ):
         con.create_function(
             name,

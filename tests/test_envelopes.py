@@ -39,7 +39,10 @@ def test_an_envelope_loads_as_the_records_it_carries(folder: Path, name: str, sp
         return
     assert (f.status, f.format, f.rows_loaded) == ("loaded", spec["format"], spec["records"]), f
     ids = [r[0] for r in rows(con, "SELECT event_id FROM events ORDER BY record_no")]
-    assert ids == spec["event_ids"]
+    if "event_id" in spec.get("lost", []):  # the export carries no event id
+        assert ids == [None] * spec["records"]
+    else:
+        assert ids == spec["event_ids"]
     # The same records as the vendor's own export (one per line) give the same rows.
     native = tmp_path / "native.ndjson"
     native.write_text(
@@ -53,3 +56,38 @@ def test_an_envelope_loads_as_the_records_it_carries(folder: Path, name: str, sp
     else:  # lines without a record (Splunk's preview rows) shift the numbering
         strip = CANONICAL.replace("record_no, ", "", 1)
         assert rows(plain, strip) == rows(con, strip)
+    if spec.get("native"):  # the same events as the vendor's own export, written by hand
+        _same_rows_as_native(con, folder / spec["native"], spec.get("lost", []))
+
+
+def _same_rows_as_native(con, native: Path, lost: list[str]) -> None:
+    """The export gives the canonical rows the vendor's own export of the same events gives,
+    apart from the columns the export cannot carry (named in expected.json, why in SOURCE.md)."""
+    vendor = agentaudit.connect()
+    (n,) = agentaudit.ingest([native], vendor).files
+    assert n.status == "loaded" and not n.rows_rejected, n
+    cols = [c.strip() for c in CANONICAL.split("SELECT", 1)[1].split("FROM")[0].split(",")]
+    keep = [c for c in cols if c not in {"record_no", *lost}]
+    query = f"SELECT {', '.join(keep)} FROM events ORDER BY event_time, event_type, actor_key"
+    assert rows(con, query) == rows(vendor, query)
+
+
+def test_firehose_gzip_members_back_to_back_load_as_one_file(tmp_path):
+    """Firehose writes CloudWatch Logs payloads to S3 each gzip-compressed on its own, the
+    members concatenated in one object; gunzip reads them as one stream, and so must we."""
+    import gzip
+
+    folder = ENVELOPES / "cloudwatch_subscription"
+    text = (folder / "firehose_concatenated.json").read_text()
+    decoder, pos, payloads = json.JSONDecoder(), 0, []
+    while pos < len(text.rstrip()):
+        value, pos = decoder.raw_decode(text, pos)
+        payloads.append(json.dumps(value))
+    assert len(payloads) > 1
+    members = tmp_path / "firehose.gz"
+    members.write_bytes(b"".join(gzip.compress(p.encode()) for p in payloads))
+    plain, packed = agentaudit.connect(), agentaudit.connect()
+    (a,) = agentaudit.ingest([folder / "firehose_concatenated.json"], plain).files
+    (b,) = agentaudit.ingest([members], packed).files
+    assert (b.status, b.rows_loaded, b.container) == ("loaded", a.rows_loaded, a.container)
+    assert rows(packed, CANONICAL) == rows(plain, CANONICAL)

@@ -39,3 +39,18 @@ def test_a_log_analytics_export_loads_as_the_entra_records_it_holds(name: str):
         for r in spec["rows"]
     ]
     assert [(i, pd.Timestamp(t), a, k, o) for i, t, a, k, o in got] == want
+
+
+@pytest.mark.parametrize(
+    ("cell", "iso"),
+    [
+        ("4/28/2021, 2:08:45.221 PM", "2021-04-28T14:08:45.221000Z"),  # en-US
+        ("21/04/2025, 09:45:54.000", "2025-04-21T09:45:54.000000Z"),  # en-GB, 24-hour
+        ("3/2/2026, 8:14:05 AM", "2026-03-02T08:14:05.000000Z"),
+    ],
+)
+def test_the_portal_writes_times_in_the_browsers_locale_and_both_read(cell: str, iso: str):
+    from agentaudit import siem
+
+    got = siem.normalise({"TimeGenerated [UTC]": cell, "Id": "x", "CreatedDateTime [UTC]": cell})
+    assert got["timeGenerated"] == got["createdDateTime"] == iso

@@ -234,11 +234,10 @@ def _sniff_envelope(sample: Sample) -> None:
         sample.first = siem.portal_signin(first) if kind == "signin" else siem.portal_audit(first)
         sample.notes.append(f"records read from an {ENVELOPES[sample.envelope]}")
         return
-    elif siem.kind(first):
-        flattened = siem.kind(first) == "dotted"
-        sample.envelope = "dotted_columns" if flattened else "log_analytics"
-        sample.unwrap = "aa_log_analytics(raw)"
-        sample.first = siem.normalise(first)
+    elif found := siem.kind(first):
+        sample.envelope = "dotted_columns" if found == "dotted" else "log_analytics"
+        sample.unwrap = f"aa_siem(raw, '{found}')"
+        sample.first = siem.normalise(first, found)
         sample.notes.append(f"records unwrapped from a {ENVELOPES[sample.envelope]}")
         return
     else:
@@ -444,10 +443,10 @@ def _unwrap(con: duckdb.DuckDBPyConnection, unwrap: str) -> None:
     con.execute("ALTER VIEW _raw RENAME TO _raw_envelope")
     con.execute(
         f"""CREATE TEMP VIEW _raw AS
-        SELECT rec_no, coalesce({unwrap}, raw) AS raw,
-               coalesce(problem, CASE WHEN {unwrap} IS NULL
+        SELECT rec_no, coalesce(inner_raw, raw) AS raw,
+               coalesce(problem, CASE WHEN inner_raw IS NULL
                                       THEN 'the envelope carries no record here' END) AS problem
-        FROM _raw_envelope"""
+        FROM (SELECT *, {unwrap} AS inner_raw FROM _raw_envelope)"""
     )
 
 

@@ -95,18 +95,13 @@ def connect(
         apply_schema(con)
     con.execute(MACROS)
     # Log Analytics / Sentinel rows back to the vendor's shape (see agentaudit.siem)
-    for name, function in (
-        ("aa_log_analytics", siem.normalise_text),
-        ("aa_entra_portal", siem.portal_text),  # Entra admin-center CSV downloads
-        ("aa_cloudtrail_lake", siem.lake_text),  # CloudTrail Lake query result rows
+    text = duckdb.sqltype("VARCHAR")
+    for name, function, arity in (
+        ("aa_siem", siem.normalise_text, 2),  # SIEM rows back to the vendor's record
+        ("aa_entra_portal", siem.portal_text, 1),  # Entra admin-center CSV downloads
+        ("aa_cloudtrail_lake", siem.lake_text, 1),  # CloudTrail Lake query result rows
     ):
-        con.create_function(
-            name,
-            function,
-            [duckdb.sqltype("VARCHAR")],
-            duckdb.sqltype("VARCHAR"),
-            side_effects=False,
-        )
+        con.create_function(name, function, [text] * arity, text, side_effects=False)
     return con
 
 

@@ -11,6 +11,7 @@ Graph writes camelCase, store nested values (`dynamic` columns such as `Status` 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from datetime import datetime
@@ -51,6 +52,7 @@ def kind(record: dict[str, Any] | None) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def camel(name: str) -> str:
     """`CreatedDateTime` -> `createdDateTime`, `IPAddress` -> `ipAddress`, `Id` -> `id`."""
     name = name.removesuffix(_UTC_SUFFIX)
@@ -68,7 +70,9 @@ def _value(key: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     text = value.strip()
-    if text[:1] in "{[":
+    if not text or text[0] not in "{[0123456789":
+        return value
+    if text[0] in "{[":
         try:
             return json.loads(text)
         except ValueError:
@@ -95,9 +99,10 @@ def _cells(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def normalise(record: dict[str, Any]) -> dict[str, Any]:
-    """A SIEM row in the vendor's own shape (see `kind`); empty cells are dropped."""
-    found = kind(record)
+def normalise(record: dict[str, Any], found: str | None = None) -> dict[str, Any]:
+    """A SIEM row in the vendor's own shape (see `kind`; a file's rows are all of one kind,
+    so the caller may say which); empty cells are dropped."""
+    found = found or kind(record)
     if found == "aws_cloudtrail":
         return _cloudtrail(_cells(record))
     if found == "okta_cl":
@@ -267,8 +272,8 @@ def _okta_v2(cells: dict[str, Any]) -> dict[str, Any]:
     return _nest({path: cells[col] for col, path in _OKTA_V2.items() if col in cells}, ".")
 
 
-def normalise_text(raw: str | None) -> str | None:
-    """`normalise` over a record's JSON text (the DuckDB function `aa_log_analytics`)."""
+def normalise_text(raw: str | None, found: str | None = None) -> str | None:
+    """`normalise` over a record's JSON text (the DuckDB function `aa_siem(raw, kind)`)."""
     if raw is None:
         return None
     try:
@@ -277,7 +282,7 @@ def normalise_text(raw: str | None) -> str | None:
         return None
     if not isinstance(record, dict):
         return None
-    return json.dumps(normalise(record))
+    return json.dumps(normalise(record, found))
 
 
 # --- CloudTrail Lake query results --------------------------------------------------------

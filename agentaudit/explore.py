@@ -3,6 +3,7 @@ for launching JupyterLab on it (`agentaudit lab`)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,11 +11,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from agentaudit import resources
 from agentaudit.assess import assess
 from agentaudit.db import connect as open_database
 from agentaudit.sqlshell import schema
-
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "explore.ipynb"
 
 
 def connect(db_path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -83,7 +83,7 @@ def prepare_lab(db_path: str | Path, workdir: str | Path) -> Path:
     out = Path(workdir) / "explore.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)
     papermill.execute_notebook(
-        str(NOTEBOOK),
+        str(resources.notebook("explore.ipynb")),
         str(out),
         prepare_only=True,
         parameters={"db_path": str(Path(db_path).resolve())},
@@ -92,12 +92,28 @@ def prepare_lab(db_path: str | Path, workdir: str | Path) -> Path:
 
 
 def lab_command(notebook: Path, port: int | None = None) -> list[str]:
-    """The command that opens JupyterLab on the notebook."""
-    cmd = [sys.executable, "-m", "jupyterlab", str(notebook)]
+    """The command that opens JupyterLab on the notebook: served from the notebook's folder
+    (the server's root), opening it by its name there. As root, Jupyter refuses to start
+    without `--allow-root`: it is passed then, and only then (the caller warns)."""
+    notebook = Path(notebook).resolve()
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={notebook.parent}",
+        notebook.name,
+    ]
     if port:
         cmd.append(f"--port={port}")
+    if running_as_root():
+        cmd.append("--allow-root")
     return cmd
 
 
+def running_as_root() -> bool:
+    """True for the root user (containers, CI), where Jupyter needs --allow-root."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
 def launch_lab(notebook: Path, port: int | None = None) -> int:
-    return subprocess.call(lab_command(notebook, port), cwd=notebook.parent)
+    return subprocess.call(lab_command(notebook, port), cwd=Path(notebook).resolve().parent)

@@ -26,7 +26,7 @@ from agentaudit.diff import load as load_assessment
 from agentaudit.errors import AgentAuditError
 from agentaudit.export import export
 from agentaudit.ingest import IngestResult, ingest, iter_files
-from agentaudit.report import batch, render_report
+from agentaudit.report import batch
 from agentaudit.synth import PROFILES, config_for, generate
 
 console = Console(width=max(Console().width, 140))
@@ -226,9 +226,6 @@ def print_ingest_summary(result: IngestResult) -> None:
         console.print(Text("rejected records, with reasons: SELECT * FROM rejects"))
 
 
-DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo" / "exports"
-
-
 @main.command("assess")
 @click.option(
     "--db",
@@ -248,6 +245,14 @@ DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "demo" / "exports"
 @click.option(
     "--read-only", is_flag=True, help="Do not store the assessment views in the database."
 )
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the assessment bundle here (what `report --bundle` renders from).",
+)
+@click.option("--window-start", default=None, help="ISO-8601; default: the first event.")
+@click.option("--window-end", default=None, help="ISO-8601; default: the last event.")
 @exceptions_option
 @overrides_option
 def assess_cmd(
@@ -255,24 +260,38 @@ def assess_cmd(
     policy: Path | None,
     fmt: str,
     read_only: bool,
+    bundle_dir: Path | None,
+    window_start: str | None,
+    window_end: str | None,
     exceptions: Path | None,
     overrides: Path | None,
 ) -> None:
     """Assess an audit database: classification, KPIs, findings and the maturity level."""
+    from agentaudit import pipeline  # noqa: PLC0415
+
+    options = pipeline.AssessOptions(policy, exceptions, overrides, window_start, window_end)
     try:
-        result = assess(
-            db_path,
-            policy=policy,
-            exceptions=exceptions,
-            overrides=overrides,
-            persist=not read_only,
-        )
+        if bundle_dir is not None:
+            if read_only:
+                raise click.UsageError("--bundle stores the views its evidence queries read")
+            result = pipeline.assess_to_bundle(db_path, bundle_dir, options)
+        else:
+            result = assess(
+                db_path,
+                policy=policy,
+                exceptions=exceptions,
+                overrides=overrides,
+                persist=not read_only,
+                **options.thresholds(),
+            )
     except AgentAuditError as exc:
         fail(exc)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
         print_assessment(result)
+        if bundle_dir is not None:
+            console.print(f"bundle: {bundle_dir}", soft_wrap=True)
 
 
 def print_assessment(result: Assessment) -> None:
@@ -401,7 +420,16 @@ def _parse_value(text: str) -> object:
 
 @main.command("report")
 @click.option(
-    "--db", "db_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "--db",
+    "db_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Audit database: assessed into OUT/bundle, then reported.",
+)
+@click.option(
+    "--bundle",
+    "bundle_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Assessment bundle (agentaudit assess --bundle): reported as it is, no database.",
 )
 @click.option("--client", required=True, help="Client name shown on the cover.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
@@ -414,12 +442,13 @@ def _parse_value(text: str) -> object:
 @exceptions_option
 @click.option(
     "--previous",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Assessment JSON of an earlier run: adds a 'since the previous assessment' section.",
+    type=click.Path(exists=True, path_type=Path),
+    help="An earlier bundle or its assessment.json: adds 'since the previous assessment'.",
 )
 @overrides_option
 def report_cmd(
-    db_path: Path,
+    db_path: Path | None,
+    bundle_dir: Path | None,
     client: str,
     out_dir: Path,
     assessor: str,
@@ -433,23 +462,28 @@ def report_cmd(
     overrides: Path | None,
 ) -> None:
     """Write the executive assessment report (self-contained HTML, and PDF)."""
-    try:
-        result = render_report(
-            db_path,
-            out_dir,
-            client,
-            assessor=assessor,
-            pdf=pdf,
-            policy=policy,
-            logo=logo,
-            window_start=window_start,
-            window_end=window_end,
-            exceptions=exceptions,
-            previous=previous,
-            overrides=overrides,
+    from agentaudit import pipeline  # noqa: PLC0415
+
+    if (db_path is None) == (bundle_dir is None):
+        raise click.UsageError("give one of --db (assess, then report) or --bundle")
+    assessed = (policy, exceptions, overrides, window_start, window_end)
+    if bundle_dir is not None and any(x is not None for x in assessed):
+        raise click.UsageError(
+            "--policy, --exceptions, --overrides and the window are assessment inputs: "
+            "a bundle was assessed with its own (see its manifest.json); assess again with them"
         )
+    shown = pipeline.ReportOptions(assessor, pdf, logo, None, previous)
+    try:
+        if db_path is not None:
+            options = pipeline.AssessOptions(
+                policy, exceptions, overrides, window_start, window_end
+            )
+            result = pipeline.report(db_path, out_dir, client, options, shown).report
+        else:
+            result = pipeline.render_from_bundle(bundle_dir, out_dir, client, shown)
     except AgentAuditError as exc:
         fail(exc)
+    assert result is not None
     timing = ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
     console.print(
         f"report: {result.html}" + (f"  pdf: {result.pdf}" if result.pdf else "") + f"  ({timing})",
@@ -655,6 +689,10 @@ def lab_cmd(db_path: Path, workdir: Path, port: int | None, dry_run: bool) -> No
     notebook = explore.prepare_lab(db_path, workdir)
     cmd = explore.lab_command(notebook, port)
     console.print(f"notebook: {notebook}", soft_wrap=True)
+    if explore.running_as_root():
+        err_console.print(
+            "[yellow]warning:[/yellow] running as root: JupyterLab is started with --allow-root"
+        )
     if dry_run:
         console.print(" ".join(cmd), soft_wrap=True)
         return
@@ -665,9 +703,8 @@ def lab_cmd(db_path: Path, workdir: Path, port: int | None, dry_run: bool) -> No
 @click.option(
     "--data",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=DEMO_DATA,
-    show_default=True,
-    help="Folder of demo exports.",
+    default=None,
+    help="Folder of demo exports (default: the demo enterprise shipped with agentaudit).",
 )
 @click.option(
     "--out",
@@ -676,8 +713,12 @@ def lab_cmd(db_path: Path, workdir: Path, port: int | None, dry_run: bool) -> No
     show_default=True,
     help="Where the demo database is written.",
 )
-def demo_cmd(data: Path, out: Path) -> None:
-    """Run agentaudit on the bundled demo enterprise: a fresh database in OUT."""
+def demo_cmd(data: Path | None, out: Path) -> None:
+    """Run agentaudit on the bundled demo enterprise: a fresh database in OUT, its assessment
+    bundle and report."""
+    from agentaudit import pipeline, resources  # noqa: PLC0415
+
+    data = data or resources.demo_exports()
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "demo.duckdb"
     db_path.unlink(missing_ok=True)
@@ -686,12 +727,21 @@ def demo_cmd(data: Path, out: Path) -> None:
     print_ingest_summary(result)
     if not result.anything_loaded:
         sys.exit(1)
-    print_assessment(assess(db_path))
     want_pdf = shutil.which("chromium") is not None
-    rep = render_report(
-        db_path, out, "Demo Enterprise (synthetic)", assessor="agentaudit demo", pdf=want_pdf
-    )
+    try:
+        done = pipeline.report(
+            db_path,
+            out,
+            "Demo Enterprise (synthetic)",
+            report_options=pipeline.ReportOptions("agentaudit demo", pdf=want_pdf),
+        )
+    except AgentAuditError as exc:
+        fail(exc)
+    print_assessment(done.assessment)
+    rep = done.report
+    assert rep is not None
     console.print(f"database: {db_path}  (open it with: duckdb {db_path})", soft_wrap=True)
+    console.print(f"bundle:   {done.bundle}", soft_wrap=True)
     console.print(
         f"report:   {rep.html}"
         + (f"  and {rep.pdf}" if rep.pdf else "  (install chromium for the PDF)"),

@@ -15,10 +15,12 @@ from click.testing import CliRunner
 from conftest import run_notebook_with_nbval
 
 import agentaudit
+from agentaudit import pipeline, resources
 from agentaudit.cli import main
-from agentaudit.report import NOTEBOOK, batch, kernel_manager_class, render_report, screenshot
+from agentaudit.report import batch, kernel_manager_class, screenshot
 from agentaudit.synth import config_for, generate
 
+NOTEBOOK = resources.notebook("assessment.ipynb")
 HOSTILE_ID = "<img src=x onerror=alert(1)>"
 HOSTILE_NAME = "<script>alert('agent')</script>"
 needs_chromium = pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium")
@@ -60,19 +62,21 @@ def enterprise(tmp_path_factory):
 @pytest.fixture(scope="module")
 def report(enterprise):
     base, db = enterprise
-    return render_report(
+    return pipeline.report(
         db,
         base / "out",
         "Acme & <Co>",
-        assessor="Jane Auditor",
-        pdf=shutil.which("chromium") is not None,
-    )
+        report_options=pipeline.ReportOptions(
+            assessor="Jane Auditor", pdf=shutil.which("chromium") is not None
+        ),
+    ).report
 
 
-def test_notebook_runs_under_papermill_and_validates_with_nbval(enterprise, tmp_path):
-    _, db = enterprise
+def test_notebook_runs_under_papermill_and_validates_with_nbval(enterprise, report, tmp_path):
+    base, _ = enterprise
+    bundle = base / "out" / pipeline.BUNDLE_DIR
     run_notebook_with_nbval(
-        NOTEBOOK, {"db_path": str(db.resolve()), "client": "Nbval Co"}, tmp_path
+        NOTEBOOK, {"bundle_path": str(bundle.resolve()), "client": "Nbval Co"}, tmp_path
     )
 
 
@@ -102,6 +106,10 @@ def test_notebook_is_thin_with_one_parameters_cell():
     assert len(tagged) == 1
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert "SELECT" not in code.upper() and "def " not in code  # logic lives in the package
+    # It reads an assessment bundle: it never opens the database, never assesses.
+    assert "duckdb" not in code.lower() and "assess(" not in code
+    params = "".join(tagged[0]["source"])
+    assert "bundle_path" in params and "db_path" not in params
 
 
 def test_html_is_self_contained_and_complete(report):

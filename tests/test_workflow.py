@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -135,7 +136,9 @@ def test_diff_between_two_profiles(two_runs, tmp_path):
 def test_explore_notebook_runs_under_papermill_and_nbval(two_runs, tmp_path):
     from conftest import run_notebook_with_nbval
 
-    from agentaudit.explore import NOTEBOOK
+    from agentaudit import resources
+
+    NOTEBOOK = resources.notebook("explore.ipynb")  # noqa: N806
 
     _, dbs = two_runs
     run_notebook_with_nbval(NOTEBOOK, {"db_path": str(dbs["level1"].resolve())}, tmp_path)
@@ -216,7 +219,7 @@ def test_exceptions_accept_findings_without_hiding_them(two_runs, tmp_path):
 
 
 def test_report_has_a_section_on_changes_since_the_previous_assessment(two_runs, tmp_path):
-    from agentaudit.report import render_report
+    from agentaudit import pipeline
 
     _, dbs = two_runs
     previous = tmp_path / "before.json"
@@ -238,5 +241,130 @@ def test_report_has_a_section_on_changes_since_the_previous_assessment(two_runs,
     assert res.exit_code == 0, res.output
     text = (tmp_path / "r" / "report.html").read_text()
     assert "Since the previous assessment" in text and "Level 1 → <strong>" in text
-    plain = render_report(dbs["level5"], tmp_path / "plain", "Acme")
+    plain = pipeline.report(dbs["level5"], tmp_path / "plain", "Acme").report
     assert "Since the previous assessment" not in plain.html.read_text()
+    # An earlier bundle is as good as its assessment.json.
+    res = CliRunner().invoke(
+        main,
+        ["report", "--bundle", str(tmp_path / "plain" / "bundle"), "--client", "Acme"]
+        + ["--out", str(tmp_path / "again"), "--previous", str(tmp_path / "r" / "bundle")],
+    )
+    assert res.exit_code == 0, res.output
+    assert "Since the previous assessment" in (tmp_path / "again" / "report.html").read_text()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _execute_on_kernel(port: int, token: str, kernel_id: str, cells: list[str]) -> list[dict]:
+    """Run each cell on a server's kernel over its websocket channel, as JupyterLab does;
+    return each cell's execute_reply content."""
+    import asyncio
+    import uuid
+
+    from tornado.websocket import websocket_connect
+
+    async def run() -> list[dict]:
+        url = f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?token={token}"
+        ws = await websocket_connect(url)
+        replies = []
+        for code in cells:
+            msg_id = uuid.uuid4().hex
+            await ws.write_message(
+                json.dumps(
+                    {
+                        "header": {
+                            "msg_id": msg_id,
+                            "msg_type": "execute_request",
+                            "username": "test",
+                            "session": uuid.uuid4().hex,
+                            "version": "5.3",
+                        },
+                        "parent_header": {},
+                        "metadata": {},
+                        "channel": "shell",
+                        "content": {"code": code, "silent": False, "allow_stdin": False},
+                    }
+                )
+            )
+            while True:
+                msg = json.loads(await asyncio.wait_for(ws.read_message(), 300))
+                if (
+                    msg.get("msg_type") == "execute_reply"
+                    and msg["parent_header"].get("msg_id") == msg_id
+                ):
+                    replies.append(msg["content"])
+                    break
+        ws.close()
+        return replies
+
+    return asyncio.run(run())
+
+
+def test_lab_serves_the_notebook_and_its_cells_run_on_a_kernel(two_runs, tmp_path):
+    """`agentaudit lab` with its default --workdir, started as a user starts it: the server
+    answers, the notebook opens through the REST API with the database filled in, and every
+    code cell runs on a kernel without error."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    _, dbs = two_runs
+    port, token = _free_port(), "agentaudit-test-token"
+    env = dict(os.environ, JUPYTER_TOKEN=token, BROWSER="true")
+    exe = Path(sys.executable).parent / "agentaudit"
+    server = subprocess.Popen(
+        [str(exe), "lab", "--db", str(dbs["level5"]), "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}/api"
+    try:
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"{base}/contents/explore.ipynb?token={token}") as r:
+                    model = json.loads(r.read())
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode()[-2000:]
+                time.sleep(0.5)
+        else:
+            pytest.fail("JupyterLab did not answer")
+        cells = [
+            "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+            for c in model["content"]["cells"]
+            if c["cell_type"] == "code"
+        ]
+        assert str(dbs["level5"].resolve()) in "\n".join(cells)
+        request = urllib.request.Request(
+            f"{base}/sessions?token={token}",
+            data=json.dumps(
+                {"path": "explore.ipynb", "type": "notebook", "kernel": {"name": "python3"}}
+            ).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request) as r:
+            kernel_id = json.loads(r.read())["kernel"]["id"]
+        replies = _execute_on_kernel(port, token, kernel_id, cells)
+        failed = [
+            (c[:80], r.get("evalue"))
+            for c, r in zip(cells, replies, strict=True)
+            if r["status"] != "ok"
+        ]
+        assert not failed
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert (tmp_path / "out" / "lab" / "explore.ipynb").exists()

@@ -144,6 +144,9 @@ class Assessment:
     policy: dict[str, Any]
     data_gaps: list[str] = field(default_factory=list)
     exceptions: list[RiskAcceptance] = field(default_factory=list)
+    generated_at: str = field(
+        default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
 
     @property
     def level_name(self) -> str:
@@ -198,7 +201,7 @@ class Assessment:
         return {
             "schema_version": JSON_SCHEMA_VERSION,
             "tool_version": __version__,
-            "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "generated_at": self.generated_at,
             "window": self.window,
             "level": self.level,
             "level_name": self.level_name,
@@ -348,12 +351,17 @@ def _known_identities(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def _row(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, Any]:
-    df = con.sql(f"SELECT * FROM {view}").df()
-    if df.empty:
+    return first_row(con.sql(f"SELECT * FROM {view}").df())
+
+
+def first_row(df: Frame) -> dict[str, Any]:
+    """The first row of a one-row metric view (pandas or polars) as plain Python values."""
+    rows = records(df)
+    if not rows:
         return {}
     out = {}
-    for k, v in df.iloc[0].items():
-        v = None if _isna(v) else v.item() if hasattr(v, "item") else v
+    for k, v in rows[0].items():
+        v = v.item() if hasattr(v, "item") else v
         if isinstance(v, float) and v.is_integer() and not k.endswith(_FRACTIONAL):
             v = int(v)  # a count that pandas widened to float
         out[k] = v
@@ -457,4 +465,16 @@ def _iso(value: Any) -> str | None:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-__all__ = ["FRAMES", "Assessment", "Finding", "assess", "column", "display_name", "mask", "records"]
+__all__ = [
+    "FRAMES",
+    "METRIC_VIEWS",
+    "TABLES",
+    "Assessment",
+    "Finding",
+    "assess",
+    "column",
+    "display_name",
+    "first_row",
+    "mask",
+    "records",
+]

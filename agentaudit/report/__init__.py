@@ -18,21 +18,18 @@ from typing import Any
 
 import pandas as pd
 
-from agentaudit import __version__
-from agentaudit.assess import Assessment, assess
-from agentaudit.db import connect
+from agentaudit import __version__, bundle, resources
+from agentaudit.assess import Assessment
 from agentaudit.errors import AgentAuditError
 from agentaudit.report.content import Charts
 
-REPO = Path(__file__).resolve().parent.parent.parent
-NOTEBOOK = REPO / "notebooks" / "assessment.ipynb"
-TEMPLATES = REPO / "templates"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
 
 
 @dataclass
 class ReportContext:
-    """What the notebook needs: the assessment, the files loaded, and chart embedding state."""
+    """What the notebook needs: the assessment, the files loaded, the evidence queries and
+    chart embedding state, all read from an assessment bundle."""
 
     assessment: Assessment
     files: pd.DataFrame
@@ -41,50 +38,41 @@ class ReportContext:
     logo_html: str = ""
     charts: Charts = field(default_factory=Charts)
     previous: dict[str, Any] | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
 
 
 def context(
-    db_path: str,
+    bundle_path: str,
     *,
-    window_start: str | None = None,
-    window_end: str | None = None,
-    policy: str | None = None,
     logo: str | None = None,
     report_date: str | None = None,
-    exceptions: str | None = None,
     previous: str | None = None,
-    overrides: str | None = None,
 ) -> ReportContext:
-    """Assess the database read-only and gather what the report shows."""
-    if not db_path or not Path(db_path).exists():
-        raise AgentAuditError(f"no audit database at {db_path!r}")
-    thresholds: dict[str, Any] = {}
-    if window_start:
-        thresholds["window_start"] = window_start
-    if window_end:
-        thresholds["window_end"] = window_end
-    con = connect(db_path, read_only=True)
-    try:
-        a = assess(
-            con,
-            policy=policy,
-            exceptions=exceptions,
-            overrides=overrides,
-            persist=False,
-            **thresholds,
-        )
-        files = con.sql("SELECT * FROM files ORDER BY file_id").df()
-    finally:
-        con.close()
-    prior = json.loads(Path(previous).read_text(encoding="utf-8")) if previous else None
+    """Read the assessment bundle and gather what the report shows (no database, no
+    assessment: the bundle holds it)."""
+    if not bundle_path:
+        raise AgentAuditError("no assessment bundle given (bundle_path)")
+    a, files, manifest = bundle.read(bundle_path)
     return ReportContext(
         a,
         files,
-        __version__,
+        manifest.get("tool_version", __version__),
         report_date or datetime.now(UTC).strftime("%Y-%m-%d"),
         _logo(logo),
-        previous=prior,
+        previous=read_previous(previous) if previous else None,
+        evidence=manifest.get("evidence", {}),
     )
+
+
+def read_previous(path: str | Path) -> dict[str, Any]:
+    """An earlier assessment's JSON contract: a bundle folder, or an assessment.json."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "assessment.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AgentAuditError(f"cannot read the previous assessment {path}: {exc}") from exc
 
 
 def _logo(path: str | None) -> str:
@@ -122,22 +110,18 @@ def kernel_manager_class() -> type:
 
 
 def render_report(
-    db: str | Path,
+    bundle_path: str | Path,
     out_dir: str | Path,
     client: str,
     *,
     assessor: str = "",
     pdf: bool = False,
-    policy: str | Path | None = None,
     logo: str | Path | None = None,
-    window_start: str | None = None,
-    window_end: str | None = None,
     report_date: str | None = None,
-    exceptions: str | Path | None = None,
     previous: str | Path | None = None,
-    overrides: str | Path | None = None,
 ) -> ReportResult:
-    """Run the assessment notebook for one client and write `<out>/report.html` (and PDF)."""
+    """Run the assessment notebook on a bundle and write `<out>/report.html` (and PDF).
+    Only presentation is chosen here; every figure comes from the bundle."""
     import nbformat  # noqa: PLC0415  (heavy imports only when a report is made)
     import papermill  # noqa: PLC0415
     from nbconvert import HTMLExporter  # noqa: PLC0415
@@ -145,23 +129,23 @@ def render_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
+    if not (Path(bundle_path) / "manifest.json").exists():
+        raise AgentAuditError(
+            f"{bundle_path} is not an assessment bundle: write one with "
+            "`agentaudit assess --db DB --bundle DIR`"
+        )
     params = {
-        "db_path": str(Path(db).resolve()),
+        "bundle_path": str(Path(bundle_path).resolve()),
         "client": client,
         "assessor": assessor,
         "report_date": report_date,
-        "window_start": window_start,
-        "window_end": window_end,
-        "policy_path": str(Path(policy).resolve()) if policy else None,
         "logo_path": str(Path(logo).resolve()) if logo else None,
-        "exceptions_path": str(Path(exceptions).resolve()) if exceptions else None,
         "previous_path": str(Path(previous).resolve()) if previous else None,
-        "overrides_path": str(Path(overrides).resolve()) if overrides else None,
     }
     executed = out / "assessment.ipynb"
     t = time.perf_counter()
     papermill.execute_notebook(
-        str(NOTEBOOK),
+        str(resources.notebook("assessment.ipynb")),
         str(executed),
         parameters=params,
         kernel_name="python3",
@@ -171,7 +155,9 @@ def render_report(
     )
     seconds["notebook"] = time.perf_counter() - t
     t = time.perf_counter()
-    exporter = HTMLExporter(template_name="agentaudit", extra_template_basedirs=[str(TEMPLATES)])
+    exporter = HTMLExporter(
+        template_name="agentaudit", extra_template_basedirs=[str(resources.templates())]
+    )
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
@@ -287,7 +273,7 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
 
 def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
     """Ingest, assess and report one client (runs in a worker process)."""
-    from agentaudit.ingest import ingest  # noqa: PLC0415
+    from agentaudit import pipeline  # noqa: PLC0415
 
     started = time.perf_counter()
     name = str(row["client"])
@@ -295,27 +281,21 @@ def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
     target = Path(out_dir) / slug
     result = BatchRow(name)
     try:
-        target.mkdir(parents=True, exist_ok=True)
-        db = target / "audit.duckdb"
-        db.unlink(missing_ok=True)
-        loaded = ingest([row["exports"]], db)
-        if not loaded.anything_loaded:
-            raise AgentAuditError(f"nothing could be loaded from {row['exports']}")
-        # Assessed once and stored: the report's notebook reuses the stored tables.
-        options = {k: row.get(k) or None for k in ("policy", "exceptions", "overrides")}
-        result.level = assess(db, **options).level
         want_pdf = str(row.get("pdf", pdf)).lower() in ("true", "1", "yes")
-        rep = render_report(
-            db,
+        done = pipeline.run(
+            row["exports"],
             target,
             name,
-            assessor=str(row.get("assessor") or ""),
-            pdf=want_pdf,
-            **options,
-            window_start=row.get("window_start") or None,
-            window_end=row.get("window_end") or None,
+            pipeline.AssessOptions(
+                **{k: row.get(k) or None for k in ("policy", "exceptions", "overrides")},
+                window_start=row.get("window_start") or None,
+                window_end=row.get("window_end") or None,
+            ),
+            pipeline.ReportOptions(assessor=str(row.get("assessor") or ""), pdf=want_pdf),
         )
-        result.report = str(rep.pdf or rep.html)
+        result.level = done.assessment.level
+        assert done.report is not None
+        result.report = str(done.report.pdf or done.report.html)
     except Exception as exc:  # noqa: BLE001 - one failing client must not stop the batch
         result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}"
     result.seconds = time.perf_counter() - started

@@ -578,8 +578,33 @@ def identities(a: Assessment) -> str:
     return section("Identities and the people behind them", body, "identities")
 
 
-def appendix(a: Assessment, files: pd.DataFrame) -> str:
+def evidence_table(a: Assessment, evidence: dict[str, str]) -> str:
+    """Each figure's source: the view or check behind it and the bundle's SQL file that
+    reproduces it from the audit database."""
+    from agentaudit.assess import views  # noqa: PLC0415
+
+    measures = {d.name: d.measures for d in views.catalogue()}
+    measures.update({f.check.id: f.check.title for f in a.findings})
+    rows = pd.DataFrame(
+        [
+            {"figure": name, "what it measures": measures.get(name, ""), "query": path}
+            for name, path in evidence.items()
+        ],
+        columns=["figure", "what it measures", "query"],
+    )
+    return table(rows)
+
+
+def appendix(a: Assessment, files: pd.DataFrame, evidence: dict[str, str] | None = None) -> str:
     cov = files.assign(path=files.path.map(lambda p: str(p).rsplit("/", 1)[-1]))
+    proof = (
+        "<h3>Evidence: the query behind each figure</h3><p>Each file is in the assessment "
+        "bundle handed over with this report; it runs in plain DuckDB on the audit database "
+        "(<code>duckdb audit.duckdb &lt; bundle/evidence/…sql</code>).</p>"
+        + evidence_table(a, evidence)
+        if evidence
+        else ""
+    )
     gaps = "".join(f"<li>{esc(g)}</li>" for g in a.data_gaps) or "<li>none</li>"
     bench = pd.DataFrame(BENCHMARKS, columns=["figure", "value", "source"])
     return section(
@@ -611,7 +636,7 @@ inventory kind, agent-framework or model-provider user agents and calls. Metrics
 the canonical tables; each criterion's figure can be reproduced from the named view in the
 audit database. Thresholds are the maturity model's defaults unless a policy file overrides
 them.</p>
-<h3>Published figures used for benchmarking</h3>{table(bench)}""",
+<h3>Published figures used for benchmarking</h3>{table(bench)}{proof}""",
         "appendix",
     )
 

@@ -32,9 +32,9 @@ from agentaudit.assess import (
     maturity,
     views,
 )
+from agentaudit.assess.acceptances import RiskAcceptance
 from agentaudit.assess.checks import all_checks
-from agentaudit.assess.exceptions import RiskAcceptance
-from agentaudit.errors import AgentAuditError
+from agentaudit.errors import BundleError
 
 BUNDLE_VERSION = 1
 EXTRA_TABLES = ("files", "assessment_window")  # shown by the report besides TABLES
@@ -88,6 +88,7 @@ def write(
             "first_failing_criterion": a.first_failing_criterion,
             "criteria": {
                 c.id: {
+                    "measured_as": c.measured_as,
                     "status": c.status,
                     "value": c.value,
                     "threshold": c.threshold,
@@ -176,13 +177,13 @@ def read(path: str | Path, frames: str = "pandas") -> tuple[Assessment, Any, dic
         root = root.parent
     manifest_path = root / "manifest.json"
     if not manifest_path.exists():
-        raise AgentAuditError(
+        raise BundleError(
             f"{root} is not an assessment bundle (no manifest.json): "
             "write one with `agentaudit assess --db DB --bundle DIR`"
         )
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     if manifest.get("bundle_version") != BUNDLE_VERSION:
-        raise AgentAuditError(
+        raise BundleError(
             f"{root}: bundle version {manifest.get('bundle_version')} is not the version "
             f"{BUNDLE_VERSION} this agentaudit reads; assess again to write a new bundle"
         )
@@ -190,7 +191,7 @@ def read(path: str | Path, frames: str = "pandas") -> tuple[Assessment, Any, dic
     def table(folder: str, name: str) -> Any:
         file = root / folder / f"{name}.parquet"
         if not file.exists():
-            raise AgentAuditError(f"{root}: the bundle is missing {folder}/{name}.parquet")
+            raise BundleError(f"{root}: the bundle is missing {folder}/{name}.parquet")
         rel = duckdb.sql(f"SELECT * FROM read_parquet('{_quoted(file)}')")
         return rel.pl() if frames == "polars" else rel.df()
 
@@ -201,7 +202,9 @@ def read(path: str | Path, frames: str = "pandas") -> tuple[Assessment, Any, dic
         if saved:
             criteria.append(dataclasses.replace(c, **saved))
     metrics = {v: first_row(table("tables", v)) for v in METRIC_VIEWS}
-    findings = [Finding(c, table("findings", c.id)) for c in all_checks()]
+    findings = [
+        Finding(c.for_policy(manifest["policy"]), table("findings", c.id)) for c in all_checks()
+    ]
     accepted = [
         RiskAcceptance(**{**e, "expires": date.fromisoformat(e["expires"])})
         for e in state["exceptions"]

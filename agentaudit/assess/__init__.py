@@ -18,8 +18,8 @@ import pandas as pd
 
 from agentaudit import __version__
 from agentaudit.assess import maturity, views
+from agentaudit.assess.acceptances import RiskAcceptance, load_exceptions, today
 from agentaudit.assess.checks import OWASP_NHI, Check, all_checks
-from agentaudit.assess.exceptions import RiskAcceptance, load_exceptions, today
 from agentaudit.assess.policy import load_policy
 from agentaudit.assess.review import check_overrides, check_unchanged, load_overrides
 from agentaudit.db import connect
@@ -418,7 +418,9 @@ def _build(
     metrics = {v: _row(con, v) for v in METRIC_VIEWS}
     level, first, evaluated = maturity.evaluate(metrics, rules)
     tables = {t: _frame(con.sql(f"SELECT * FROM {t}"), frames) for t in TABLES}
-    findings = [Finding(c, _frame(_with_status(con, c), frames)) for c in all_checks()]
+    findings = [
+        Finding(c.for_policy(rules), _frame(_with_status(con, c), frames)) for c in all_checks()
+    ]
     w = _row(con, "assessment_window")
     window = {
         "start": _iso(w.get("start_at")),

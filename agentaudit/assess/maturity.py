@@ -28,6 +28,7 @@ class Criterion:
     evidence_view: str
     data_needed: str
     evaluate: Callable[[Metrics, dict[str, Any]], tuple[str, Any, Any, str]] = field(repr=False)
+    # (`measured_as` is a template over the policy: `{review_days}`, filled when evaluated)
     status: str = ""
     value: Any = None
     threshold: Any = None
@@ -59,19 +60,95 @@ def _share(ok: bool, value: Any) -> str:
     return "pass" if ok else "fail"
 
 
-def _d1(m: Metrics, p: dict) -> tuple:
-    row = m["metric_inventory_coverage"]
-    if not row["evidenced"]:
-        return "not_evidenced", None, {"min": p["inventory_coverage_min"]}, "no inventory supplied"
-    if not row["seen"]:
-        return "not_evidenced", None, {"min": p["inventory_coverage_min"]}, _NO_NHIS
-    v = row["coverage"] or 0.0
-    return (
-        _share(v >= p["inventory_coverage_min"], v),
-        _r(v),
-        {"min": p["inventory_coverage_min"]},
-        f"{row['seen_and_listed']} of {row['seen']} NHIs seen in the exports are inventoried",
-    )
+@dataclass(frozen=True)
+class ShareRule:
+    """The shape most criteria share: one share from one metric view against one policy
+    threshold. `detail` and the two guards' texts are templates over the view's row and the
+    policy (`{seen_and_listed} of {seen} ...`, `{review_days}`)."""
+
+    view: str
+    value: str  # the column holding the share
+    threshold: str  # the policy key it is held against
+    direction: str  # min: the share must reach it; max: it must not exceed it
+    detail: str
+    missing: str  # detail when the view is not evidenced (the data is not supplied)
+    denominator: str  # column that must be non-zero for a verdict
+    empty: str = _NO_NHIS  # detail when the denominator is zero
+    extra: tuple[tuple[str, str], ...] = ()  # more (threshold name, policy key) pairs shown
+
+    def __call__(self, m: Metrics, p: dict) -> tuple:
+        row = m[self.view]
+        t = {self.direction: p[self.threshold], **{k: p[key] for k, key in self.extra}}
+        words = {**p, **row}
+        if not row["evidenced"]:
+            return "not_evidenced", None, t, self.missing.format_map(words)
+        if not row[self.denominator]:
+            return "not_evidenced", None, t, self.empty.format_map(words)
+        v = row[self.value] or 0.0
+        ok = v >= p[self.threshold] if self.direction == "min" else v <= p[self.threshold]
+        return _share(ok, v), _r(v), t, self.detail.format_map(words)
+
+
+_d1 = ShareRule(
+    "metric_inventory_coverage",
+    "coverage",
+    "inventory_coverage_min",
+    "min",
+    "{seen_and_listed} of {seen} NHIs seen in the exports are inventoried",
+    missing="no inventory supplied",
+    denominator="seen",
+)
+_d3 = ShareRule(
+    "metric_reviews",
+    "reviewed_share",
+    "reviewed_share_min",
+    "min",
+    "{reviewed} of {inventoried} inventoried agents reviewed in the last {review_days} days",
+    missing="the inventory gives no review dates",
+    denominator="inventoried",
+    empty="the inventory lists no agent",
+    extra=(("days", "review_days"),),
+)
+_g2 = ShareRule(
+    "metric_rotation",
+    "rotated_share",
+    "rotated_share_min",
+    "min",
+    "{fresh} of {dated} dated NHI secrets rotated in the last {rotation_days} days; "
+    "{undated} undated (a data gap)",
+    missing="no export dates any NHI secret",
+    denominator="dated",
+    empty="not measurable: {undated} of {undated} undated",
+    extra=(("days", "rotation_days"),),
+)
+_g3 = ShareRule(
+    "metric_owner_coverage",
+    "owner_share",
+    "owner_share_min",
+    "min",
+    "{owned} of {nhis} active NHIs owned by an active employee",
+    missing="owners need both the inventory and the HR roster",
+    denominator="nhis",
+)
+_m1 = ShareRule(
+    "metric_monitoring",
+    "monitored_share",
+    "monitored_share_min",
+    "min",
+    "{visible} of {nhis} active NHIs visible in the logs",
+    missing="no logs supplied",
+    denominator="nhis",
+)
+_m3 = ShareRule(
+    "metric_alerts",
+    "automated_share",
+    "automated_alert_share_min",
+    "min",
+    "{automated_alerts} of {alert_count} NHI alerts raised by automation",
+    missing="no alert names an NHI, so none can be automated",
+    denominator="alert_count",
+    empty="no alert names an NHI, so none can be automated",
+)
 
 
 def _d2(m: Metrics, p: dict) -> tuple:
@@ -86,23 +163,6 @@ def _d2(m: Metrics, p: dict) -> tuple:
         _r(v),
         {"max": p["shadow_share_max"]},
         f"{row['shadow']} shadow NHIs against {row['inventoried']} inventoried",
-    )
-
-
-def _d3(m: Metrics, p: dict) -> tuple:
-    row = m["metric_reviews"]
-    t = {"min": p["reviewed_share_min"], "days": p["review_days"]}
-    if not row["evidenced"]:
-        return "not_evidenced", None, t, "the inventory gives no review dates"
-    if not row["inventoried"]:
-        return "not_evidenced", None, t, "the inventory lists no agent"
-    v = row["reviewed_share"] or 0.0
-    return (
-        _share(v >= p["reviewed_share_min"], v),
-        _r(v),
-        t,
-        f"{row['reviewed']} of {row['inventoried']} inventoried agents reviewed in the last "
-        f"{p['review_days']} days",
     )
 
 
@@ -128,56 +188,6 @@ def _g1(m: Metrics, p: dict) -> tuple:
     )
 
 
-def _g2(m: Metrics, p: dict) -> tuple:
-    row = m["metric_rotation"]
-    t = {"min": p["rotated_share_min"], "days": p["rotation_days"]}
-    if not row["evidenced"]:
-        return "not_evidenced", None, t, "no export dates any NHI secret"
-    if not row["dated"]:
-        undated = row.get("undated") or 0
-        return "not_evidenced", None, t, f"not measurable: {undated} of {undated} undated"
-    v = row["rotated_share"] or 0.0
-    return (
-        _share(v >= p["rotated_share_min"], v),
-        _r(v),
-        t,
-        f"{row['fresh']} of {row['dated']} dated NHI secrets rotated in the last "
-        f"{p['rotation_days']} days; {row['undated']} undated (a data gap)",
-    )
-
-
-def _g3(m: Metrics, p: dict) -> tuple:
-    row = m["metric_owner_coverage"]
-    t = {"min": p["owner_share_min"]}
-    if not row["evidenced"]:
-        return "not_evidenced", None, t, "owners need both the inventory and the HR roster"
-    if not row["nhis"]:
-        return "not_evidenced", None, t, _NO_NHIS
-    v = row["owner_share"] or 0.0
-    return (
-        _share(v >= p["owner_share_min"], v),
-        _r(v),
-        t,
-        f"{row['owned']} of {row['nhis']} active NHIs owned by an active employee",
-    )
-
-
-def _m1(m: Metrics, p: dict) -> tuple:
-    row = m["metric_monitoring"]
-    t = {"min": p["monitored_share_min"]}
-    if not row["evidenced"]:
-        return "not_evidenced", None, t, "no logs supplied"
-    if not row["nhis"]:
-        return "not_evidenced", None, t, _NO_NHIS
-    v = row["monitored_share"] or 0.0
-    return (
-        _share(v >= p["monitored_share_min"], v),
-        _r(v),
-        t,
-        f"{row['visible']} of {row['nhis']} active NHIs visible in the logs",
-    )
-
-
 def _m2(m: Metrics, p: dict) -> tuple:
     row = m["metric_alerts"]
     t = {"min_alerts": p["nhi_alerts_min"], "min_sources": 1}
@@ -189,20 +199,6 @@ def _m2(m: Metrics, p: dict) -> tuple:
         {"nhi_alerts": row["alert_count"], "sources": row["sources"]},
         t,
         f"{row['alert_count']} alerts name an NHI, from {row['sources']} source(s)",
-    )
-
-
-def _m3(m: Metrics, p: dict) -> tuple:
-    row = m["metric_alerts"]
-    t = {"min": p["automated_alert_share_min"]}
-    if not row["evidenced"] or not row["alert_count"]:
-        return "not_evidenced", None, t, "no alert names an NHI, so none can be automated"
-    v = row["automated_share"] or 0.0
-    return (
-        _share(v >= p["automated_alert_share_min"], v),
-        _r(v),
-        t,
-        f"{row['automated_alerts']} of {row['alert_count']} NHI alerts raised by automation",
     )
 
 
@@ -298,7 +294,7 @@ def criteria() -> list[Criterion]:
             "D3",
             2,
             "Manual access review",
-            "share of inventoried NHIs reviewed in the last 365 days",
+            "share of inventoried NHIs reviewed in the last {review_days} days",
             "inventory_agents",
             "agent_inventory.csv with last_reviewed_at",
             _d3,
@@ -317,7 +313,7 @@ def criteria() -> list[Criterion]:
             "G2",
             3,
             "Credential rotation",
-            "share of dated NHI secrets created or rotated in the last 90 days",
+            "share of dated NHI secrets created or rotated in the last {rotation_days} days",
             "credential_ages",
             "AWS credential report; Entra audit logs; Okta System Log",
             _g2,
@@ -383,7 +379,8 @@ def criteria() -> list[Criterion]:
             5,
             "Lifecycle management",
             "NHIs whose owner left or that were decommissioned "
-            "with credentials revoked within 7 days; dormant NHIs",
+            "with credentials revoked within {lifecycle_revoke_days} days; NHIs dormant "
+            "for {dormant_days} days",
             "lifecycle_revocations",
             "hr_roster.csv (termination dates), agent_inventory.csv (decommissioned_at)",
             _f3,
@@ -395,6 +392,7 @@ def evaluate(metrics: Metrics, policy: dict[str, Any]) -> tuple[int, str | None,
     """Evaluate every criterion; return the level, the first criterion not passing, and all."""
     evaluated = criteria()
     for crit in evaluated:
+        crit.measured_as = crit.measured_as.format_map(policy)  # thresholds in force
         crit.status, crit.value, crit.threshold, crit.detail = crit.evaluate(metrics, policy)
     first = next((c.id for c in evaluated if c.status != "pass"), None)
     level = 1

@@ -302,10 +302,8 @@ def kpis(a: Assessment, charts: Charts) -> str:
                 "CSA 2026",
             ),
             (
-                "Stale NHI secrets (> 90 days)",
-                pct(1 - m["metric_rotation"]["rotated_share"])
-                if m["metric_rotation"].get("rotated_share") is not None
-                else "n/a",
+                f"Stale NHI secrets (> {a.policy['rotation_days']} days)",
+                stale_secrets(m["metric_rotation"]),
                 "—",
                 "",
             ),
@@ -322,6 +320,15 @@ def kpis(a: Assessment, charts: Charts) -> str:
     return section(
         "Headline KPIs against published benchmarks", charts.html(fig, 300) + table(rows), "kpis"
     )
+
+
+def stale_secrets(rotation: dict[str, Any]) -> str:
+    """The stale-secret KPI: a share of the dated secrets, and never a share of none."""
+    undated = rotation.get("undated") or 0
+    if not rotation.get("dated"):
+        return f"not measurable: {undated} of {undated} undated" if undated else "n/a"
+    share = pct((rotation.get("stale") or 0) / rotation["dated"])
+    return f"{share} ({undated} undated)" if undated else share
 
 
 def criteria_table(a: Assessment) -> str:
@@ -484,13 +491,13 @@ def anomalies(a: Assessment, charts: Charts) -> str:
 def roadmap(a: Assessment) -> str:
     failing = {c.id for c in a.criteria if c.status != "pass"}
     items = []
-    for i, (title, crit, text) in enumerate(ACTIONS, start=1):
+    for title, crit, text in ACTIONS:  # the list numbers them
         mine = [c for c in a.criteria if c.id in crit and c.id in failing]
         status = (
             "in place — keep it" if not mine else "; ".join(f"{c.id}: {c.detail}" for c in mine)
         )
         items.append(
-            f"<li><h3>{i}. {esc(title)}</h3><p>{esc(text)}</p>"
+            f"<li><h3>{esc(title)}</h3><p>{esc(text)}</p>"
             f"<p class='aa-note'>For this client: {esc(status)}</p></li>"
         )
     return section(

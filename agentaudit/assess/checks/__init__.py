@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from functools import cache
+from typing import Any
 
 SEVERITIES = ("critical", "high", "medium", "low")
 
@@ -45,6 +47,16 @@ class Check:
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES or self.owasp not in OWASP_NHI:
             raise ValueError(f"check {self.id}: bad severity or OWASP id")
+
+    def for_policy(self, policy: Mapping[str, Any]) -> Check:
+        """This check with the thresholds its texts name (`{rotation_days}`) as the policy in
+        force sets them."""
+        return replace(
+            self,
+            title=self.title.format_map(policy),
+            rationale=self.rationale.format_map(policy),
+            remediation=self.remediation.format_map(policy),
+        )
 
 
 @cache

@@ -4,7 +4,7 @@ from agentaudit.assess.checks import Check
 
 CHECK = Check(
     id="NHI-DORMANT",
-    title="Dormant NHI still enabled",
+    title="NHI dormant for {dormant_days} days still enabled",
     severity="medium",
     rationale="An unused identity with live credentials is pure risk: nothing breaks if it is "
     "removed, and nobody watches it if it is abused.",

@@ -4,7 +4,8 @@ from agentaudit.assess.checks import Check
 
 CHECK = Check(
     id="NHI-OFFBOARDING",
-    title="Credentials left live after the owner left or the NHI was decommissioned",
+    title="Credentials live {lifecycle_revoke_days} days after the owner left or the NHI "
+    "was decommissioned",
     severity="high",
     rationale="Offboarding that stops at people leaves their agents' keys working for whoever "
     "still has a copy.",

@@ -4,7 +4,7 @@ from agentaudit.assess.checks import Check
 
 CHECK = Check(
     id="NHI-LOG-GAP",
-    title="Gap in an audit log",
+    title="Gap of more than {log_gap_hours_max} hours in an audit log",
     severity="medium",
     rationale="What happened during a gap cannot be investigated: an audit trail with holes "
     "cannot prove what an agent did.",

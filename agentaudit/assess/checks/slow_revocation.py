@@ -4,7 +4,8 @@ from agentaudit.assess.checks import Check
 
 CHECK = Check(
     id="NHI-SLOW-REVOCATION",
-    title="Alert on an NHI not followed by automated revocation within 15 minutes",
+    title="Alert on an NHI not followed by automated revocation within "
+    "{revocation_minutes_max} minutes",
     severity="high",
     rationale="Leadership question 3: if an agent misbehaves now, how fast is its access cut "
     "everywhere? Manual hand-offs take hours.",

@@ -4,7 +4,7 @@ from agentaudit.assess.checks import Check
 
 CHECK = Check(
     id="NHI-STALE-CREDENTIAL",
-    title="NHI secret or key not rotated within 90 days",
+    title="NHI secret or key not rotated within {rotation_days} days",
     severity="medium",
     rationale="The longer a secret lives, the more copies of it exist in code, CI variables and "
     "laptops, and the longer a leaked copy stays useful.",

@@ -4,7 +4,7 @@ from agentaudit.assess.checks import Check
 
 CHECK = Check(
     id="NHI-UNREVIEWED",
-    title="NHI access not reviewed in the last 365 days",
+    title="NHI access not reviewed in the last {review_days} days",
     severity="low",
     rationale="Access granted for last year's project stays granted until somebody looks.",
     remediation="Review each agent's access and owner at least yearly; record the date in the "

@@ -21,9 +21,10 @@ from rich.text import Text
 
 from agentaudit import __version__, sqlshell
 from agentaudit.assess import Assessment, assess
+from agentaudit.db import remove_database
 from agentaudit.diff import diff
 from agentaudit.diff import load as load_assessment
-from agentaudit.errors import AgentAuditError
+from agentaudit.errors import AgentAuditError, DatabaseError
 from agentaudit.export import export
 from agentaudit.ingest import IngestResult, ingest, iter_files
 from agentaudit.report import batch
@@ -34,9 +35,26 @@ err_console = Console(stderr=True)
 
 
 def fail(exc: AgentAuditError) -> NoReturn:
-    """Report a user-facing error (file, record, what was expected) and exit with status 2."""
-    err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
-    sys.exit(2)
+    """Report a user-facing error (file, record, what was expected) in one line and exit
+    with its code (docs: README, "Exit codes")."""
+    err_console.print(Text.assemble(("error: ", "red"), " ".join(str(exc).split())), soft_wrap=True)
+    sys.exit(exc.exit_code)
+
+
+class _Commands(click.Group):
+    """Every command's errors end the same way: one line and an exit code, never a
+    traceback (agentaudit's own errors, DuckDB's lock and I/O errors, missing files)."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except AgentAuditError as exc:
+            fail(exc)
+        except duckdb.Error as exc:
+            fail(DatabaseError(f"DuckDB: {' '.join(str(exc).split())[:500]}"))
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(AgentAuditError(f"{where}{exc.strerror or exc}"))
 
 
 # Options several commands share: one definition each.
@@ -52,7 +70,7 @@ overrides_option = click.option(
 )
 
 
-@click.group()
+@click.group(cls=_Commands)
 @click.version_option(__version__, prog_name="agentaudit")
 def main() -> None:
     """Audit non-human identities (service accounts, API keys, OAuth apps, AI agents)."""
@@ -515,6 +533,7 @@ def batch_cmd(manifest: Path, out_dir: Path, workers: int, pdf: bool) -> None:
             f"{r.seconds:.1f}",
         )
     console.print(table)
+    console.print(f"portfolio: {out_dir / 'portfolio.html'} and portfolio.csv", soft_wrap=True)
     if all(r.error for r in rows):
         sys.exit(1)
 
@@ -636,11 +655,11 @@ def export_cmd(
 
 
 @main.command("diff")
-@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("old", type=click.Path(exists=True, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 def diff_cmd(old: Path, new: Path, fmt: str) -> None:
-    """Compare two assessment JSON files: level, criteria, KPIs, findings by fingerprint."""
+    """Compare two assessments (JSON files or bundles): level, criteria, KPIs, findings."""
     d = diff(load_assessment(old), load_assessment(new))
     if fmt == "json":
         click.echo(json.dumps(d, indent=2, default=str))
@@ -721,8 +740,7 @@ def demo_cmd(data: Path | None, out: Path) -> None:
     data = data or resources.demo_exports()
     out.mkdir(parents=True, exist_ok=True)
     db_path = out / "demo.duckdb"
-    db_path.unlink(missing_ok=True)
-    Path(str(db_path) + ".wal").unlink(missing_ok=True)
+    remove_database(db_path)
     result = run_ingest((data,), db_path, None, quiet=False)
     print_ingest_summary(result)
     if not result.anything_loaded:

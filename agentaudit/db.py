@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -12,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from agentaudit import siem
-from agentaudit.errors import DatabaseError
+from agentaudit.errors import DatabaseError, DatabaseLockedError
 
 SCHEMA_VERSION = "1"
 
@@ -75,7 +76,7 @@ def connect(
     try:
         con = duckdb.connect(target, read_only=read_only)
     except duckdb.Error as exc:  # locked, unreadable, not a DuckDB file
-        raise DatabaseError(f"cannot open database {target}: {exc}") from exc
+        raise database_error(target, exc) from exc
     con.execute("SET TimeZone = 'UTC'")
     # A cap on DuckDB's memory (it spills to disk beyond it), e.g. for a batch on a small box.
     if limit := os.environ.get("AGENTAUDIT_MEMORY_LIMIT"):
@@ -103,6 +104,29 @@ def connect(
     ):
         con.create_function(name, function, [text] * arity, text, side_effects=False)
     return con
+
+
+def remove_database(path: str | Path) -> None:
+    """Delete an audit database (and its write-ahead log) to start afresh, unless another
+    program holds it open: on POSIX the file would vanish under that program."""
+    path = Path(path)
+    if path.exists():
+        connect(path, read_only=True).close()  # raises DatabaseLockedError when held
+    path.unlink(missing_ok=True)
+    Path(str(path) + ".wal").unlink(missing_ok=True)
+
+
+def database_error(target: str, exc: Exception) -> DatabaseError:
+    """DuckDB's error on opening a database, said in one line naming the file."""
+    text = " ".join(str(exc).split())
+    if "lock" in text.lower():
+        holder = re.search(r"\(PID (\d+)\)", text)
+        by = f" (process {holder.group(1)})" if holder else ""
+        return DatabaseLockedError(
+            f"{target} is open in another program{by}: close it (a DuckDB shell, a notebook, "
+            "another agentaudit) and try again"
+        )
+    return DatabaseError(f"cannot open database {target}: {text}")
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:

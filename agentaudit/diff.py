@@ -6,11 +6,27 @@ import json
 from pathlib import Path
 from typing import Any
 
+from agentaudit.errors import InputError
+
 KPIS = ("nhi_count", "human_count", "ai_agent_count", "nhi_to_human_ratio")
 
 
 def load(path: str | Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """An assessment's JSON contract: an assessment.json, or a bundle folder holding one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "assessment.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InputError(
+            str(path),
+            f"not an assessment's JSON ({type(exc).__name__}); expected the output of "
+            "`agentaudit assess --format json` or an assessment bundle",
+        ) from exc
+    if not isinstance(data, dict) or "criteria" not in data:
+        raise InputError(str(path), "JSON without `criteria`: not an assessment's JSON")
+    return data
 
 
 def diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

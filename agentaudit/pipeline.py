@@ -11,7 +11,7 @@ import duckdb
 
 from agentaudit import bundle
 from agentaudit.assess import Assessment, assess
-from agentaudit.db import connect
+from agentaudit.db import connect, remove_database
 from agentaudit.errors import AgentAuditError
 from agentaudit.ingest import IngestResult, ingest
 from agentaudit.report import ReportResult, render_report
@@ -153,8 +153,7 @@ def run(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     db_path = Path(db) if db else out / "audit.duckdb"
-    db_path.unlink(missing_ok=True)
-    Path(str(db_path) + ".wal").unlink(missing_ok=True)
+    remove_database(db_path)
     paths = exports if isinstance(exports, list) else [exports]
     loaded = ingest(paths, db_path, on_progress=on_progress)
     if not loaded.anything_loaded:

@@ -246,7 +246,7 @@ def test_cli_summary_and_exit_codes(tmp_path: Path):
     unwritable = runner.invoke(
         main, ["ingest", str(FIXTURES), "--db", str(tmp_path / "nope" / "deeper" / "c.duckdb")]
     )
-    assert unwritable.exit_code == 2
+    assert unwritable.exit_code == 3  # the database, not the input (README: exit codes)
     assert "cannot open database" in unwritable.output
 
 

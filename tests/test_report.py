@@ -192,7 +192,24 @@ def test_batch_goes_past_a_broken_client(enterprise, tmp_path):
     assert by["Alpha"].level == 2 and Path(by["Alpha"].report).exists()
     assert by["Gamma"].level >= 1 and Path(by["Gamma"].report).exists()
     assert by["Broken Ltd"].level is None and "nothing could be loaded" in by["Broken Ltd"].error
+    # The portfolio: one row per client from its bundle, the failed client with why.
+    import csv
+
+    with open(tmp_path / "reports" / "portfolio.csv", newline="") as fh:
+        portfolio = {r["client"]: r for r in csv.DictReader(fh)}
+    alpha = json.loads((Path(by["Alpha"].bundle) / "assessment.json").read_text())
+    assert portfolio["Alpha"]["level"] == "2"
+    assert portfolio["Alpha"]["shadow_agents"] == str(len(alpha["shadow_agents"]))
+    assert portfolio["Alpha"]["first_failing_criterion"] == alpha["first_failing_criterion"]
+    assert portfolio["Alpha"]["report"] == "Alpha/report.html"
+    assert (
+        portfolio["Broken Ltd"]["level"] == ""
+        and "nothing could be loaded" in (portfolio["Broken Ltd"]["error"])
+    )
+    page = (tmp_path / "reports" / "portfolio.html").read_text()
+    assert "Clients that failed" in page and 'href="Gamma/report.html"' in page
+    assert "CSA 2026" in page and "<script src=" not in page
     res = CliRunner().invoke(
         main, ["batch", str(manifest), "--out", str(tmp_path / "cli"), "--workers", "1"]
     )
-    assert res.exit_code == 0 and "Broken Ltd" in res.output
+    assert res.exit_code == 0 and "Broken Ltd" in res.output and "portfolio" in res.output

@@ -5,7 +5,6 @@ Chromium. `render_report()` does one client; `batch()` many, in parallel process
 from __future__ import annotations
 
 import base64
-import json
 import mimetypes
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ import pandas as pd
 
 from agentaudit import __version__, bundle, resources
 from agentaudit.assess import Assessment
-from agentaudit.errors import AgentAuditError
+from agentaudit.errors import BundleError, InputError, NotebookError, ReportError
 from agentaudit.report.content import Charts
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -51,7 +50,7 @@ def context(
     """Read the assessment bundle and gather what the report shows (no database, no
     assessment: the bundle holds it)."""
     if not bundle_path:
-        raise AgentAuditError("no assessment bundle given (bundle_path)")
+        raise BundleError("no assessment bundle given (bundle_path)")
     a, files, manifest = bundle.read(bundle_path)
     return ReportContext(
         a,
@@ -66,13 +65,9 @@ def context(
 
 def read_previous(path: str | Path) -> dict[str, Any]:
     """An earlier assessment's JSON contract: a bundle folder, or an assessment.json."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / "assessment.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AgentAuditError(f"cannot read the previous assessment {path}: {exc}") from exc
+    from agentaudit.diff import load  # noqa: PLC0415
+
+    return load(path)
 
 
 def _logo(path: str | None) -> str:
@@ -130,7 +125,7 @@ def render_report(
     out.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     if not (Path(bundle_path) / "manifest.json").exists():
-        raise AgentAuditError(
+        raise BundleError(
             f"{bundle_path} is not an assessment bundle: write one with "
             "`agentaudit assess --db DB --bundle DIR`"
         )
@@ -144,15 +139,21 @@ def render_report(
     }
     executed = out / "assessment.ipynb"
     t = time.perf_counter()
-    papermill.execute_notebook(
-        str(resources.notebook("assessment.ipynb")),
-        str(executed),
-        parameters=params,
-        kernel_name="python3",
-        kernel_manager_class=kernel_manager_class(),
-        progress_bar=False,
-        cwd=str(out),
-    )
+    try:
+        papermill.execute_notebook(
+            str(resources.notebook("assessment.ipynb")),
+            str(executed),
+            parameters=params,
+            kernel_name="python3",
+            kernel_manager_class=kernel_manager_class(),
+            progress_bar=False,
+            cwd=str(out),
+        )
+    except papermill.PapermillExecutionError as exc:
+        raise NotebookError(
+            f"the report notebook failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+            f"(the executed notebook is kept at {executed})"
+        ) from exc
     seconds["notebook"] = time.perf_counter() - t
     t = time.perf_counter()
     exporter = HTMLExporter(
@@ -183,7 +184,7 @@ def chromium() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise AgentAuditError("no Chromium found for PDF output: install the `chromium` package")
+    raise ReportError("no Chromium found for PDF output: install the `chromium` package")
 
 
 def browser_args(profile: str) -> list[str]:
@@ -220,7 +221,7 @@ def _chromium(html_path: Path, out_path: Path, flags: list[str], verb: str) -> P
         cmd = browser_args(profile) + flags + [html_path.resolve().as_uri()]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
     if proc.returncode != 0 or not out_path.exists():
-        raise AgentAuditError(f"Chromium could not {verb} {html_path}: {proc.stderr[-500:]}")
+        raise ReportError(f"Chromium could not {verb} {html_path}: {proc.stderr[-500:]}")
     return out_path
 
 
@@ -242,6 +243,7 @@ class BatchRow:
     report: str = ""
     error: str = ""
     seconds: float = 0.0
+    bundle: str = ""
 
 
 def read_manifest(path: str | Path) -> list[dict[str, Any]]:
@@ -262,7 +264,7 @@ def read_manifest(path: str | Path) -> list[dict[str, Any]]:
     out = []
     for i, row in enumerate(rows, start=1):
         if not isinstance(row, dict) or not row.get("client") or not row.get("exports"):
-            raise AgentAuditError(f"{path}, client {i}: expected `client` and `exports`")
+            raise InputError(str(path), f"client {i}: expected `client` and `exports`")
         row = dict(row)
         for key in ("exports", "policy", "exceptions", "overrides"):
             if row.get(key) and not Path(str(row[key])).is_absolute():
@@ -293,9 +295,9 @@ def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
             ),
             pipeline.ReportOptions(assessor=str(row.get("assessor") or ""), pdf=want_pdf),
         )
-        result.level = done.assessment.level
-        assert done.report is not None
-        result.report = str(done.report.pdf or done.report.html)
+        result.level, result.bundle = done.assessment.level, str(done.bundle)
+        if done.report is not None:
+            result.report = str(done.report.pdf or done.report.html)
     except Exception as exc:  # noqa: BLE001 - one failing client must not stop the batch
         result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}"
     result.seconds = time.perf_counter() - started
@@ -305,14 +307,20 @@ def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
 def batch(
     manifest: str | Path, out_dir: str | Path, *, workers: int = 2, pdf: bool = False
 ) -> list[BatchRow]:
-    """Report on every client of a manifest in parallel worker processes; a failing client
-    is reported with its error and the others go on."""
+    """Report on every client of a manifest in parallel worker processes (a failing client
+    is reported with its error and the others go on), then write the portfolio of them all
+    (portfolio.csv, portfolio.html) in `out_dir`."""
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    from agentaudit import portfolio  # noqa: PLC0415
 
     rows = read_manifest(manifest)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     if workers <= 1:
-        return [_one_client(r, str(out_dir), pdf) for r in rows]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_one_client, r, str(out_dir), pdf) for r in rows]
-        return [f.result() for f in futures]
+        results = [_one_client(r, str(out_dir), pdf) for r in rows]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_one_client, r, str(out_dir), pdf) for r in rows]
+            results = [f.result() for f in futures]
+    portfolio.write(results, out_dir)
+    return results

@@ -90,8 +90,8 @@ def install(
     persist: bool,
     overrides: Sequence[Override] = (),
 ) -> None:
-    """Create the policy, signature, vendor-app and override tables and every view (TEMP ones
-    when not persisting)."""
+    """Create the policy, signature, vendor-app and override tables, the shared macros
+    (macros.sql) and every view (TEMP ones when not persisting)."""
     temp = "" if persist else "TEMP "
     con.execute(f"CREATE OR REPLACE {temp}TABLE aa_policy (key VARCHAR PRIMARY KEY, value VARCHAR)")
     con.executemany(
@@ -133,12 +133,14 @@ def install(
             "INSERT INTO aa_overrides VALUES (?, ?, ?, ?)",
             [[o.identity_key, o.decision, o.reason, o.reviewer] for o in overrides],
         )
+    macros = resources.files("agentaudit.assess").joinpath("macros.sql").read_text("utf-8")
+    con.execute(macros.replace("CREATE OR REPLACE MACRO", f"CREATE OR REPLACE {temp}MACRO"))
     tables = {d.name for d in catalogue() if d.materialized}
-    metric_sql = sql_files()
+    metric_sql = [("macros.sql", macros), *sql_files()]
     reviewed = json.dumps([[o.identity_key, o.decision, o.reason, o.reviewer] for o in overrides])
     inputs = _inputs_digest(con, policy, signatures + reviewed, metric_sql)
     reuse = not persist and _stored_tables_match(con, tables, inputs)
-    for _, text in metric_sql:
+    for _, text in metric_sql[1:]:
         for name, stmt in statements(text):
             kind = "TABLE" if name in tables else "VIEW"
             _drop(con, name, temporary=not persist)

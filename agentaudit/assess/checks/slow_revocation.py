@@ -20,6 +20,6 @@ CHECK = Check(
                                || round(minutes_to_action, 1) || ' min' END AS evidence
            FROM nhi_alerts
            WHERE minutes_to_action IS NULL OR minutes_to_action >
-                 (SELECT value::DOUBLE FROM aa_policy WHERE key = 'revocation_minutes_max')
+                 aa_policy_num('revocation_minutes_max')
               OR coalesce(action_by, '') LIKE '%@%'""",
 )

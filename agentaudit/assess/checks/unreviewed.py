@@ -21,5 +21,5 @@ CHECK = Check(
                   OR decommissioned_at > (SELECT end_at FROM assessment_window))
              AND (last_reviewed_at IS NULL OR last_reviewed_at <
                   (SELECT end_at FROM assessment_window) - to_days(
-                      (SELECT value::INTEGER FROM aa_policy WHERE key = 'review_days')))""",
+                      aa_policy_int('review_days')))""",
 )

@@ -18,8 +18,8 @@ SELECT *, seen_and_listed / nullif(seen, 0) AS coverage,
 FROM (SELECT (SELECT count(*) FROM inventory) > 0 AS evidenced,
              count(*) FILTER (nh.seen_in_exports) AS seen,
              count(*) FILTER (nh.seen_in_exports AND (nh.in_inventory OR
-                 EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHADOW' AND (x.identity_key IS NULL OR x.identity_key = nh.identity_key) AND (x.credential_key IS NULL OR x.credential_key = NULL)))) AS seen_and_listed,
+                 aa_accepted('NHI-SHADOW', nh.identity_key, NULL))) AS seen_and_listed,
              (SELECT count(*) FROM inventory_agents) AS inventoried,
              (SELECT count(*) FROM shadow_agents s
-              WHERE NOT EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHADOW' AND (x.identity_key IS NULL OR x.identity_key = s.identity_key) AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS shadow
+              WHERE NOT aa_accepted('NHI-SHADOW', s.identity_key, NULL)) AS shadow
       FROM nhis nh);

@@ -8,8 +8,8 @@ SELECT *, reviewed / nullif(inventoried, 0) AS reviewed_share
 FROM (SELECT count(*) > 0 AND count(last_reviewed_at) > 0 AS evidenced,
              count(*) AS inventoried,
              count(*) FILTER (last_reviewed_at >= w.end_at - to_days(
-                 (SELECT value::INTEGER FROM aa_policy WHERE key = 'review_days'))
-                 OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-UNREVIEWED' AND (x.identity_key IS NULL OR x.identity_key = coalesce(ia.identity_key, ia.platform || ':' || ia.platform_id)) AND (x.credential_key IS NULL OR x.credential_key = NULL)))
+                 aa_policy_int('review_days'))
+                 OR aa_accepted('NHI-UNREVIEWED', coalesce(ia.identity_key, ia.platform || ':' || ia.platform_id), NULL))
                  AS reviewed
       FROM inventory_agents ia, (SELECT end_at FROM assessment_window) w
       WHERE decommissioned_at IS NULL OR decommissioned_at > w.end_at);

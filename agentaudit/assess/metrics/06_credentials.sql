@@ -34,7 +34,7 @@ WHERE n.is_active
 -- feeds: G2 (credential rotation), the stale-credential finding
 CREATE OR REPLACE VIEW credential_ages AS
 SELECT credential_key, credential_id, credential_type, identity_key, dated_at, age_days,
-       age_days > (SELECT value::INTEGER FROM aa_policy WHERE key = 'rotation_days') AS stale
+       age_days > aa_policy_int('rotation_days') AS stale
 FROM nhi_credentials
 WHERE is_secret AND NOT reported_elsewhere AND dated_at IS NOT NULL;
 
@@ -47,12 +47,8 @@ CREATE OR REPLACE VIEW metric_rotation AS
 SELECT *, fresh / nullif(dated, 0) AS rotated_share
 FROM (SELECT count(*) > 0 AS evidenced,
              count(*) AS dated,
-             count(*) FILTER (NOT ca.stale OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-STALE-CREDENTIAL'
-                 AND (x.identity_key IS NULL OR x.identity_key = ca.identity_key)
-                 AND (x.credential_key IS NULL OR x.credential_key = ca.credential_key))) AS fresh,
-             count(*) FILTER (ca.stale AND NOT EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-STALE-CREDENTIAL'
-                 AND (x.identity_key IS NULL OR x.identity_key = ca.identity_key)
-                 AND (x.credential_key IS NULL OR x.credential_key = ca.credential_key))) AS stale,
+             count(*) FILTER (NOT ca.stale OR aa_accepted('NHI-STALE-CREDENTIAL', ca.identity_key, ca.credential_key)) AS fresh,
+             count(*) FILTER (ca.stale AND NOT aa_accepted('NHI-STALE-CREDENTIAL', ca.identity_key, ca.credential_key)) AS stale,
              (SELECT count(*) FROM nhi_credentials
               WHERE is_secret AND NOT reported_elsewhere AND dated_at IS NULL) AS undated
       FROM credential_ages ca);

@@ -44,7 +44,7 @@ reasons AS (
     FROM use
     GROUP BY credential_key
     HAVING count(DISTINCT ua_family || '|' || network) >=
-           (SELECT value::INTEGER FROM aa_policy WHERE key = 'shared_workload_threshold'))
+           aa_policy_int('shared_workload_threshold'))
 SELECT r.credential_key, c.credential_id, c.credential_type,
        coalesce(c.identity_key, NULL) AS identity_key,
        list(DISTINCT r.reason ORDER BY r.reason) AS reasons,
@@ -65,7 +65,7 @@ SELECT *, shared / nullif(credentials, 0) AS shared_share
 FROM (SELECT count(*) > 0 AS evidenced,
              count(*) AS credentials,
              count(*) FILTER (s.credential_key IS NOT NULL AND NOT
-                 EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHARED-CREDENTIAL' AND (x.identity_key IS NULL OR x.identity_key = c.identity_key) AND (x.credential_key IS NULL OR x.credential_key = c.credential_key))) AS shared
+                 aa_accepted('NHI-SHARED-CREDENTIAL', c.identity_key, c.credential_key)) AS shared
       FROM nhi_credentials c LEFT JOIN (SELECT DISTINCT credential_key FROM shared_credentials) s
            USING (credential_key)
       WHERE NOT c.slot_duplicate);

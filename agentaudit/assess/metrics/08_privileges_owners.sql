@@ -23,7 +23,7 @@ SELECT *, privileged / nullif(nhis, 0) AS privileged_share
 FROM (SELECT (SELECT count(*) FROM inventory_agents) > 0 AS evidenced,
              (SELECT count(*) FROM nhis WHERE is_active) AS nhis,
              (SELECT count(*) FROM privileged_nhis p
-              WHERE NOT EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-OVERPRIVILEGED' AND (x.identity_key IS NULL OR x.identity_key = p.identity_key) AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS privileged);
+              WHERE NOT aa_accepted('NHI-OVERPRIVILEGED', p.identity_key, NULL)) AS privileged);
 
 -- name: orphaned_nhis
 -- measures: inventoried active NHIs whose owner is missing or not an active employee in the
@@ -47,9 +47,7 @@ SELECT *, owned / nullif(nhis, 0) AS owner_share
 FROM (SELECT (SELECT count(*) FROM inventory_agents) > 0
                  AND (SELECT count(*) FROM roster_people) > 0 AS evidenced,
              count(*) AS nhis,
-             count(*) FILTER (p.is_active OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-ORPHANED'
-                 AND (x.identity_key IS NULL OR x.identity_key = n.identity_key)
-                 AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS owned
+             count(*) FILTER (p.is_active OR aa_accepted('NHI-ORPHANED', n.identity_key, NULL)) AS owned
       FROM nhis n LEFT JOIN roster_people p ON p.email = n.owner_email
       WHERE n.is_active);
 

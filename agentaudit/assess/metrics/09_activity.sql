@@ -7,9 +7,7 @@ CREATE OR REPLACE VIEW metric_monitoring AS
 SELECT *, visible / nullif(nhis, 0) AS monitored_share
 FROM (SELECT (SELECT count(*) FROM events) > 0 AS evidenced,
              count(*) AS nhis,
-             count(*) FILTER (n.event_count > 0 OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-UNMONITORED'
-                 AND (x.identity_key IS NULL OR x.identity_key = n.identity_key)
-                 AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS visible
+             count(*) FILTER (n.event_count > 0 OR aa_accepted('NHI-UNMONITORED', n.identity_key, NULL)) AS visible
       FROM nhis n WHERE n.is_active);
 
 -- name: dormant_nhis
@@ -23,7 +21,7 @@ SELECT identity_key, platform, name, agent_id, last_activity,
 FROM nhis
 WHERE is_active AND (last_activity IS NULL OR last_activity <
       (SELECT end_at FROM assessment_window)
-      - to_days((SELECT value::INTEGER FROM aa_policy WHERE key = 'dormant_days')));
+      - to_days(aa_policy_int('dormant_days')));
 
 -- name: metric_dormant
 -- measures: dormant active NHIs as a share of active NHIs
@@ -33,7 +31,7 @@ CREATE OR REPLACE VIEW metric_dormant AS
 SELECT *, dormant / nullif(nhis, 0) AS dormant_share
 FROM (SELECT (SELECT count(*) FROM nhis WHERE is_active) AS nhis,
              (SELECT count(*) FROM dormant_nhis d
-              WHERE NOT EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-DORMANT' AND (x.identity_key IS NULL OR x.identity_key = d.identity_key) AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS dormant);
+              WHERE NOT aa_accepted('NHI-DORMANT', d.identity_key, NULL)) AS dormant);
 
 -- name: nhi_aliases
 -- measures: every id and name an NHI goes by (vendor ids, names, inventory ids), for matching

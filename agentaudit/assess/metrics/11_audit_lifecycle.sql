@@ -7,8 +7,7 @@
 CREATE OR REPLACE VIEW source_gaps AS
 SELECT source_format, max(hours) AS longest_hours,
        list({'gap_start': gap_start, 'gap_end': gap_end, 'hours': hours} ORDER BY gap_start)
-           FILTER (WHERE hours > (SELECT value::DOUBLE FROM aa_policy
-                                  WHERE key = 'log_gap_hours_max')) AS gaps
+           FILTER (WHERE hours > aa_policy_num('log_gap_hours_max')) AS gaps
 FROM (SELECT source_format, gap_start, gap_end,
              date_diff('second', gap_start, gap_end) / 3600.0 AS hours
       FROM (SELECT source_format, event_time AS gap_end,
@@ -37,7 +36,7 @@ SELECT *, attributable / nullif(nhi_events, 0) AS attributable_share
 FROM (SELECT count(*) > 0 AS evidenced,
              count(*) AS nhi_events,
              count(*) FILTER (s.credential_key IS NULL OR
-                 EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-SHARED-CREDENTIAL' AND (x.identity_key IS NULL OR x.identity_key = e.actor_key) AND (x.credential_key IS NULL OR x.credential_key = e.credential_key))) AS attributable,
+                 aa_accepted('NHI-SHARED-CREDENTIAL', e.actor_key, e.credential_key)) AS attributable,
              (SELECT max(longest_hours) FROM source_gaps) AS longest_gap_hours,
              (SELECT count(*) FROM log_gaps) AS gaps
       FROM events e JOIN nhis n ON n.identity_key = e.actor_key
@@ -64,7 +63,7 @@ triggers AS (
 creds AS (
     SELECT t.identity_key, t.trigger_at, c.credential_key, c.revoked_at,
            c.revoked_at IS NOT NULL AND c.revoked_at <= t.trigger_at + to_days(
-               (SELECT value::INTEGER FROM aa_policy WHERE key = 'lifecycle_revoke_days'))
+               aa_policy_int('lifecycle_revoke_days'))
                AS revoked_in_time
     FROM triggers t JOIN credentials c USING (identity_key)
     WHERE t.trigger_at IS NOT NULL
@@ -85,7 +84,5 @@ GROUP BY ALL;
 CREATE OR REPLACE VIEW metric_lifecycle AS
 SELECT *, revoked / nullif(nhis, 0) AS revoked_share
 FROM (SELECT count(*) AS nhis,
-             count(*) FILTER (l.all_revoked_in_time OR EXISTS (SELECT 1 FROM aa_exceptions x WHERE x.active AND x.check_id = 'NHI-OFFBOARDING'
-                 AND (x.identity_key IS NULL OR x.identity_key = l.identity_key)
-                 AND (x.credential_key IS NULL OR x.credential_key = NULL))) AS revoked
+             count(*) FILTER (l.all_revoked_in_time OR aa_accepted('NHI-OFFBOARDING', l.identity_key, NULL)) AS revoked
       FROM lifecycle_revocations l);

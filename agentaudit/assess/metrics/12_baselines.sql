@@ -42,10 +42,10 @@ FROM daily d GROUP BY d.identity_key;
 -- materialized: table
 CREATE OR REPLACE VIEW anomalies AS
 WITH p AS (
-    SELECT (SELECT value::INTEGER FROM aa_policy WHERE key = 'anomaly_min_events') AS min_events,
-           (SELECT value::INTEGER FROM aa_policy WHERE key = 'anomaly_min_days') AS min_days,
-           (SELECT value::DOUBLE FROM aa_policy WHERE key = 'spike_factor') AS factor,
-           (SELECT value::DOUBLE FROM aa_policy WHERE key = 'spike_margin') AS margin),
+    SELECT aa_policy_int('anomaly_min_events') AS min_events,
+           aa_policy_int('anomaly_min_days') AS min_days,
+           aa_policy_num('spike_factor') AS factor,
+           aa_policy_num('spike_margin') AS margin),
 b AS (SELECT nb.* FROM nhi_baselines nb, p WHERE nb.active_days >= p.min_days),
 off_hours AS (
     SELECT e.identity_key, 'off_hours' AS kind, e.day, count(*) AS events,

@@ -223,6 +223,35 @@ def test_a_read_only_assessment_reuses_the_stored_tables_while_their_inputs_are_
     con.close()
 
 
+def test_assessing_again_keeps_the_stored_tables_while_their_inputs_are_unchanged(tmp_path):
+    """`report --db` after `assess` (both storing the views) does not recompute the heavy
+    tables; new data or another policy does. A marker row added to a stored table shows
+    which: it survives a reuse and vanishes when the table is computed afresh."""
+    out = tmp_path / "e"
+    generate(out, config_for("level2", seed=9, humans=12, nhi_per_human=2.0, events=3000))
+    db = tmp_path / "a.duckdb"
+    agentaudit.ingest([out / "exports" / "okta"], db)
+
+    def rows() -> int:
+        con = agentaudit.connect(db, read_only=True)
+        n = con.sql("SELECT count(*) FROM classified_identities").fetchall()[0][0]
+        con.close()
+        return n
+
+    first = assess(db).to_dict()
+    computed = rows()
+    con = agentaudit.connect(db)
+    con.execute("INSERT INTO classified_identities SELECT * FROM classified_identities LIMIT 1")
+    con.close()
+    assess(db)
+    assert rows() == computed + 1  # kept: the marker row is still there
+    assess(db, dormant_days=7)  # another policy: computed afresh
+    assert rows() == computed
+    second = assess(db).to_dict()
+    first.pop("generated_at"), second.pop("generated_at")
+    assert first == second
+
+
 def test_every_view_is_documented():
     text = (REPO / "docs" / "assessment-views.md").read_text()
     for doc in catalogue():

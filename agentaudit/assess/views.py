@@ -139,13 +139,16 @@ def install(
     metric_sql = [("macros.sql", macros), *sql_files()]
     reviewed = json.dumps([[o.identity_key, o.decision, o.reason, o.reviewer] for o in overrides])
     inputs = _inputs_digest(con, policy, signatures + reviewed, metric_sql)
-    reuse = not persist and _stored_tables_match(con, tables, inputs)
+    # Stored tables computed from these same inputs are kept (none depends on the risk
+    # acceptances, which only views read): a report after `assess` does not recompute them.
+    reuse = _stored_tables_match(con, tables, inputs)
     for _, text in metric_sql[1:]:
         for name, stmt in statements(text):
             kind = "TABLE" if name in tables else "VIEW"
-            _drop(con, name, temporary=not persist)
             if reuse and kind == "TABLE":
+                _drop(con, name, temporary=True)  # a temporary copy would hide the stored one
                 continue  # the stored table, computed from the same inputs, shows through
+            _drop(con, name, temporary=not persist)
             con.execute(
                 stmt.replace("CREATE OR REPLACE VIEW", f"CREATE OR REPLACE {temp}{kind}", 1)
             )
@@ -167,7 +170,8 @@ def _inputs_digest(
            FROM files"""
     ).fetchall()[0][0]
     digest = hashlib.sha256()
-    parts = [files or "", json.dumps(policy, sort_keys=True, default=str), signatures]
+    vendor_apps = resources.files("agentaudit.assess").joinpath("vendor_apps.csv").read_text()
+    parts = [files or "", json.dumps(policy, sort_keys=True, default=str), signatures, vendor_apps]
     for part in parts + [text for _, text in metric_sql]:
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from agentaudit import __version__
 from agentaudit.assess import (
@@ -56,7 +57,15 @@ def write(
     evidence = {}
     for name in (*TABLES, *METRIC_VIEWS, *EXTRA_TABLES):
         query = f"SELECT * FROM {name}" + (" ORDER BY file_id" if name == "files" else "")
-        _parquet(con, query, out / "tables" / f"{name}.parquet")
+        target = out / "tables" / f"{name}.parquet"
+        # What the assessment read already is written as it is (a metric view or a table can
+        # take seconds to compute on millions of events); the rest is queried.
+        if name in a.tables:
+            _frame_to_parquet(con, a.tables[name], target)
+        elif a.metrics.get(name):
+            _frame_to_parquet(con, pd.DataFrame([a.metrics[name]]), target)
+        else:
+            _parquet(con, query, target)
         doc = docs.get(name)
         header = [f"-- {name}"]
         if doc:

@@ -77,7 +77,9 @@ def _run(venv: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_an_installed_wheel_runs_the_demo_from_any_folder(installed: Path, tmp_path: Path):
+def test_an_installed_wheel_runs_demo_report_batch_and_lab_from_any_folder(
+    installed: Path, tmp_path: Path
+):
     where = subprocess.run(
         [str(installed / "bin" / "python"), "-c", "import agentaudit; print(agentaudit.__file__)"],
         capture_output=True,
@@ -91,3 +93,31 @@ def test_an_installed_wheel_runs_the_demo_from_any_folder(installed: Path, tmp_p
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "Demo Enterprise" in html and "maturity" in html.lower()
     assert (tmp_path / "out" / "demo.duckdb").stat().st_size > 0
+    # report from the demo's bundle, a batch over the shipped demo exports, lab's notebook
+    res = _run(installed, tmp_path, "report", "--bundle", "out/bundle", "--client", "Again")
+    assert res.returncode == 2 and "--out" in res.stderr  # usage: one line, no traceback
+    res = _run(
+        installed, tmp_path, "report", "--bundle", "out/bundle", "--client", "Again", "--out", "r"
+    )
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "Again" in (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
+    exports = subprocess.run(
+        [
+            str(installed / "bin" / "python"),
+            "-c",
+            "from agentaudit import resources; print(resources.demo_exports())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert str(installed) in exports
+    (tmp_path / "clients.yaml").write_text(
+        f"clients:\n  - client: Shipped\n    exports: {exports}\n"
+    )
+    res = _run(installed, tmp_path, "batch", "clients.yaml", "--out", "b", "--workers", "1")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (tmp_path / "b" / "portfolio.html").exists()
+    res = _run(installed, tmp_path, "lab", "--db", "out/demo.duckdb", "--dry-run")
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (tmp_path / "out" / "lab" / "explore.ipynb").exists()

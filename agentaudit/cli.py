@@ -63,6 +63,11 @@ exceptions_option = click.option(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML risk acceptances (findings accepted with owner and expiry).",
 )
+ai_apps_option = click.option(
+    "--ai-apps",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your AI app catalogue (CSV with the columns of the shipped assess/ai_apps.csv).",
+)
 overrides_option = click.option(
     "--overrides",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -273,6 +278,7 @@ def print_ingest_summary(result: IngestResult) -> None:
 @click.option("--window-end", default=None, help="ISO-8601; default: the last event.")
 @exceptions_option
 @overrides_option
+@ai_apps_option
 def assess_cmd(
     db_path: Path,
     policy: Path | None,
@@ -283,11 +289,14 @@ def assess_cmd(
     window_end: str | None,
     exceptions: Path | None,
     overrides: Path | None,
+    ai_apps: Path | None,
 ) -> None:
     """Assess an audit database: classification, KPIs, findings and the maturity level."""
     from agentaudit import pipeline  # noqa: PLC0415
 
-    options = pipeline.AssessOptions(policy, exceptions, overrides, window_start, window_end)
+    options = pipeline.AssessOptions(
+        policy, exceptions, overrides, window_start, window_end, ai_apps
+    )
     try:
         if bundle_dir is not None:
             if read_only:
@@ -299,6 +308,7 @@ def assess_cmd(
                 policy=policy,
                 exceptions=exceptions,
                 overrides=overrides,
+                ai_apps=ai_apps,
                 persist=not read_only,
                 **options.thresholds(),
             )
@@ -464,6 +474,7 @@ def _parse_value(text: str) -> object:
     help="An earlier bundle or its assessment.json: adds 'since the previous assessment'.",
 )
 @overrides_option
+@ai_apps_option
 def report_cmd(
     db_path: Path | None,
     bundle_dir: Path | None,
@@ -478,13 +489,14 @@ def report_cmd(
     exceptions: Path | None,
     previous: Path | None,
     overrides: Path | None,
+    ai_apps: Path | None,
 ) -> None:
     """Write the executive assessment report (self-contained HTML, and PDF)."""
     from agentaudit import pipeline  # noqa: PLC0415
 
     if (db_path is None) == (bundle_dir is None):
         raise click.UsageError("give one of --db (assess, then report) or --bundle")
-    assessed = (policy, exceptions, overrides, window_start, window_end)
+    assessed = (policy, exceptions, overrides, window_start, window_end, ai_apps)
     if bundle_dir is not None and any(x is not None for x in assessed):
         raise click.UsageError(
             "--policy, --exceptions, --overrides and the window are assessment inputs: "

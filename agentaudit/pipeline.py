@@ -29,6 +29,7 @@ class AssessOptions:
     overrides: str | Path | None = None
     window_start: str | None = None
     window_end: str | None = None
+    ai_apps: str | Path | None = None  # the consultant's AI app catalogue (CSV)
 
     def thresholds(self) -> dict[str, Any]:
         return {
@@ -81,6 +82,7 @@ def assess_to_bundle(
             policy=options.policy,
             exceptions=options.exceptions,
             overrides=options.overrides,
+            ai_apps=options.ai_apps,
             persist=persist,
             **options.thresholds(),
         )
@@ -88,6 +90,7 @@ def assess_to_bundle(
             "policy": options.policy,
             "exceptions": options.exceptions,
             "overrides": options.overrides,
+            "ai_apps": options.ai_apps,
         }
         bundle.write(a, con, out, inputs=inputs)
     finally:

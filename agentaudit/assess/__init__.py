@@ -25,6 +25,7 @@ from agentaudit.assess.review import check_overrides, check_unchanged, load_over
 from agentaudit.db import connect
 
 JSON_SCHEMA_VERSION = 1
+DISCOVERY_MONTHS = 6  # the playbook's discovery audit looks back 6 to 12 months
 
 METRIC_VIEWS = (
     "metric_inventory_coverage",
@@ -39,6 +40,7 @@ METRIC_VIEWS = (
     "metric_revocations",
     "metric_audit_trail",
     "metric_lifecycle",
+    "metric_issuance",
 )
 
 # The tables an Assessment carries, each the content of the view of the same name.
@@ -60,6 +62,8 @@ TABLES = (
     "nhi_baselines",
     "metric_nhi_ratio",
     "people",
+    "credential_issuance",
+    "ai_app_grants",
 )
 
 
@@ -189,6 +193,30 @@ class Assessment:
                 out[k] = {"name": display_name(r), "platform": r["platform"], "kind": r["kind"]}
         return dict(sorted(out.items()))
 
+    def issuance_summary(self) -> dict[str, Any]:
+        """Issuance in the window: counts by platform, by channel and by inventory listing."""
+        rows = records(self.tables["credential_issuance"])
+        m = self.metrics.get("metric_issuance", {})
+
+        def count(key: str) -> dict[str, int]:
+            out: dict[str, int] = {}
+            for r in rows:
+                out[str(r[key])] = out.get(str(r[key]), 0) + 1
+            return dict(sorted(out.items()))
+
+        return {
+            "issued": len(rows),
+            "by_platform": count("platform"),
+            "by_channel": count("channel"),
+            "by_created": count("created"),
+            "inventoried": sum(bool(r["in_inventory"]) for r in rows),
+            "not_inventoried": sum(not r["in_inventory"] for r in rows),
+            "never_used": m.get("never_used", 0),
+            "months_covered": None
+            if m.get("months_covered") is None
+            else round(float(m["months_covered"]), 1),
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """The stable JSON contract (docs/assessment-json.md); credential ids masked."""
         o = self.overall()
@@ -290,6 +318,23 @@ class Assessment:
                 + column(t["anomalies"], "identity_key")
                 + [k for f in self.findings for k in column(f.rows, "identity_key")]
             ),
+            "ai_app_grants": [
+                {
+                    "app": r["app"] or r["catalogue_app"],
+                    "app_id": r["app_id"],
+                    "platform": r["platform"],
+                    "granted_by": r["granted_by_person"] or r["granted_by_name"] or r["granted_by"],
+                    "consent_type": r["consent_type"],
+                    "scopes": list(r["scopes"]) if r["scopes"] is not None else [],
+                    "granted_at": _iso(r["granted_at"]),
+                    "in_inventory": bool(r["in_inventory"]),
+                }
+                for r in sorted(
+                    records(t["ai_app_grants"]),
+                    key=lambda r: (pd.Timestamp(r["granted_at"]), str(r["app"])),
+                )
+            ],
+            "credential_issuance_summary": self.issuance_summary(),
             "data_gaps": self.data_gaps,
             "policy": {k: v for k, v in self.policy.items()},
         }
@@ -301,6 +346,7 @@ def assess(
     policy: str | Path | None = None,
     exceptions: str | Path | None = None,
     overrides: str | Path | None = None,
+    ai_apps: str | Path | None = None,
     as_of: date | None = None,
     persist: bool = True,
     frames: str = "pandas",
@@ -314,6 +360,7 @@ def assess(
     connection gets temporary views instead. `thresholds` replace policy thresholds.
     `exceptions` is a risk-acceptance file; expiry is judged at `as_of` (default: today).
     `overrides` is the consultant's reviewed classification (`identity_review.csv`).
+    `ai_apps` replaces the AI app catalogue (assess/ai_apps.csv, same columns).
     """
     if frames not in FRAMES:
         raise ValueError(f"frames must be one of {', '.join(FRAMES)}, not {frames!r}")
@@ -325,12 +372,12 @@ def assess(
     try:
         changes = check_overrides(overrides, reviewed, _known_identities(con)) if reviewed else []
         try:
-            views.install(con, rules, persist=persist, overrides=changes)
+            views.install(con, rules, persist=persist, overrides=changes, ai_apps=ai_apps)
         except duckdb.Error:
             if not persist:
                 raise
             # read-only database: temporary views
-            views.install(con, rules, persist=False, overrides=changes)
+            views.install(con, rules, persist=False, overrides=changes, ai_apps=ai_apps)
         if reviewed:
             decided = con.sql("SELECT identity_key, rule_class FROM classified_identities")
             check_unchanged(overrides, reviewed, dict(decided.fetchall()))
@@ -435,6 +482,15 @@ def _build(
     undated = metrics["metric_rotation"].get("undated") or 0
     if undated:
         gaps.append(f"{undated} live NHI secrets carry no creation or rotation date in any export")
+    months = metrics["metric_issuance"].get("months_covered")
+    if months is not None and months < DISCOVERY_MONTHS:
+        gaps.append(
+            f"the logs cover {months:.1f} months; the discovery audit looks back 6 to 12: "
+            "request the CloudTrail trail in S3 (event history keeps 90 days), Entra audit "
+            "logs from the Log Analytics workspace or its archive (the portal keeps 30 days), "
+            "Okta's System Log from the SIEM (Okta keeps 90 days) and GitHub's audit-log "
+            "stream (the audit log keeps 180 days)"
+        )
     for e in accepted or []:
         if e.status == "expired":
             gaps.append(

@@ -46,6 +46,22 @@ DEFAULTS: dict[str, Any] = {
         "FullAccess",
         "iam:*",
     ],
+    # The discovery audit (docs/discovery.md): self-service issuance is shown beside D1/D2
+    "self_service_issuance_share_max": 0.0,  # share of issuance outside IT's channels
+    "broad_scope_patterns": [  # delegated scopes that reach mail, files or the directory
+        "Mail.",
+        "Files.",
+        "Sites.",
+        "Directory.",
+        "User.ReadWrite",
+        "Calendars.ReadWrite",
+        "Chat.",
+        "OnlineMeetingTranscript.",
+        "okta.users.",
+        "okta.logs.",
+        "repo",
+        "admin:",
+    ],
     "window_start": None,  # default: the first event
     "window_end": None,  # default: the last event
 }

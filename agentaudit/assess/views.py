@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -89,6 +90,7 @@ def install(
     *,
     persist: bool,
     overrides: Sequence[Override] = (),
+    ai_apps: str | Path | None = None,
 ) -> None:
     """Create the policy, signature, vendor-app and override tables, the shared macros
     (macros.sql) and every view (TEMP ones when not persisting)."""
@@ -125,6 +127,18 @@ def install(
             "FROM read_csv(?, header = true, all_varchar = true)",
             [str(path)],
         )
+    con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_ai_apps
+                    (platform VARCHAR, match VARCHAR, pattern VARCHAR, app VARCHAR,
+                     vendor VARCHAR, category VARCHAR, source VARCHAR)""")
+    with resources.as_file(ai_apps_file(ai_apps)) as path:
+        con.execute(
+            """INSERT INTO aa_ai_apps
+               SELECT platform, match, CASE match WHEN 'app_id' THEN lower(pattern)
+                                                  ELSE pattern END,
+                      app, vendor, category, source
+               FROM read_csv(?, header = true, all_varchar = true)""",
+            [str(path)],
+        )
     con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_overrides
                     (identity_key VARCHAR PRIMARY KEY, decision VARCHAR, reason VARCHAR,
                      reviewer VARCHAR)""")
@@ -154,6 +168,14 @@ def install(
             )
     if persist:
         con.execute("INSERT OR REPLACE INTO meta VALUES ('assessment_inputs', ?)", [inputs])
+
+
+def ai_apps_file(path: str | Path | None = None) -> Any:
+    """The AI app catalogue: the consultant's CSV (same columns as assess/ai_apps.csv), or the
+    one shipped with agentaudit."""
+    if path is not None:
+        return Path(path)
+    return resources.files("agentaudit.assess").joinpath("ai_apps.csv")
 
 
 def _inputs_digest(

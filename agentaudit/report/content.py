@@ -510,6 +510,116 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+CHANNEL_COLOURS = {"automation": "#1e3a8a", "admin": "#64748b", "self_service": "#d97706"}
+
+
+def discovery(a: Assessment, charts: Charts) -> str:
+    """The playbook's shadow agent discovery audit: issuance by month and channel, the AI apps
+    employees connected, credentials issued and never used, and the answer to 'Can you name
+    every AI agent?'."""
+    ledger = a.tables["credential_issuance"]
+    grants = a.tables["ai_app_grants"]
+    m = a.metrics.get("metric_issuance", {})
+    months = m.get("months_covered")
+    o = a.overall()
+    agents = a.tables["classified_identities"]
+    agents = agents[(agents["class"] == "nhi") & agents["is_ai_agent"].fillna(False)]
+    listed = int(agents["in_inventory"].fillna(False).sum())
+    employee_grants = grants[grants["consent_type"] == "user"] if len(grants) else grants
+    share = m.get("self_service_share")
+    limit = a.policy.get("self_service_issuance_share_max")
+    answer = (
+        f"<p><strong>Can you name every AI agent?</strong> The exports show {o['ai_agents']} AI "
+        f"agents; the inventory names {listed} of them. Employees connected "
+        f"{len(employee_grants)} AI app grant(s) themselves. Of {m.get('issued', 0)} NHIs, "
+        f"credentials and grants issued in the window, {m.get('self_service', 0)} "
+        f"({pct(share)}) came through self-service outside IT (policy: at most {pct(limit)}); "
+        f"{m.get('never_used', 0)} credential(s) were issued and never used.</p>"
+    )
+    cover = (
+        f"<p class='aa-note'>The logs cover {months:.1f} months; the playbook looks back 6 to 12"
+        + (" — request a longer export (see the data gaps)." if months < 6 else ".")
+        + "</p>"
+        if months is not None
+        else ""
+    )
+    body = answer + cover
+    if len(ledger):
+        by_month = (
+            ledger.assign(month=pd.to_datetime(ledger["issued_at"], utc=True).dt.strftime("%Y-%m"))
+            .groupby(["month", "channel"])
+            .size()
+            .unstack(fill_value=0)
+        )
+        fig = go.Figure(
+            [
+                go.Bar(
+                    name=ch.replace("_", " "),
+                    x=list(by_month.index),
+                    y=list(by_month[ch]),
+                    marker_color=CHANNEL_COLOURS.get(ch, "#94a3b8"),
+                )
+                for ch in by_month.columns
+            ]
+        )
+        fig.update_layout(
+            barmode="stack",
+            title="NHIs, credentials and grants issued, by month and channel",
+            xaxis_type="category",
+        )
+        body += charts.html(fig, 320)
+    if len(employee_grants):
+        rows = employee_grants.assign(
+            scopes=employee_grants["scopes"].map(
+                lambda v: (
+                    " ".join(map(str, v))
+                    if hasattr(v, "__iter__") and not isinstance(v, str)
+                    else ""
+                )
+            ),
+            by=employee_grants["granted_by_person"].fillna(employee_grants["granted_by_name"]),
+            when=pd.to_datetime(employee_grants["granted_at"], utc=True).dt.strftime("%Y-%m-%d"),
+        )
+        body += "<h3>AI apps employees connected themselves</h3>" + table(
+            rows,
+            {
+                "app": "app",
+                "catalogue_app": "recognised as",
+                "scopes": "scopes",
+                "by": "consented by",
+                "when": "when",
+                "in_inventory": "inventoried",
+            },
+            limit=30,
+        )
+    unused = (
+        ledger[ledger["first_used_at"].isna() & ~ledger["created"].isin(["oauth_grant", "user"])]
+        if len(ledger)
+        else ledger
+    )
+    if len(unused):
+        shown = unused.assign(
+            when=pd.to_datetime(unused["issued_at"], utc=True).dt.strftime("%Y-%m-%d"),
+            what=unused["for_name"].fillna(unused["for_id"]),
+            credential=unused["credential_created"].map(
+                lambda v: mask(v) if isinstance(v, str) and v else ""
+            ),
+        )
+        body += "<h3>Issued and never used since</h3>" + table(
+            shown,
+            {
+                "when": "issued",
+                "created": "what",
+                "what": "for",
+                "credential": "credential",
+                "issuer_name": "by",
+                "channel": "channel",
+            },
+            limit=30,
+        )
+    return section("Shadow agent discovery audit", body, "discovery")
+
+
 def identities(a: Assessment) -> str:
     """Who is who: identities by class and platform, the people behind the accounts, the
     accounts no person explains, and the consultant's overrides."""

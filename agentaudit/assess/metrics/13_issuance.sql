@@ -1,0 +1,249 @@
+-- name: credential_issuance
+-- measures: every creation in the window of a non-human identity, an NHI credential or an access
+--           grant (OAuth consent, app installation, token), read from the platforms' own audit
+--           events (docs/discovery.md names each event and where its fields sit): what was
+--           created, for which identity, by whom (and the person behind), the channel
+--           (automation, admin, self_service), the scopes granted, whether the identity is
+--           inventoried, and its first use after issuance
+-- unit: issuance events
+-- feeds: the shadow agent discovery audit (report), NHI-SELF-ISSUED, NHI-AI-BROAD-SCOPES,
+--        credential_issuance_summary
+CREATE OR REPLACE VIEW credential_issuance AS
+WITH w AS (SELECT * FROM assessment_window),
+-- Entra writes the activity with an en dash (and, in Graph, a trailing space): fold both.
+ev AS (
+    SELECT e.*, e.raw::JSON AS j,
+           trim(replace(e.event_type, '–', '-')) AS action
+    FROM events e, w
+    WHERE e.event_time BETWEEN w.start_at AND w.end_at
+      AND coalesce(e.outcome, 'success') <> 'failure'
+),
+issued AS (
+    SELECT ev.*,
+           CASE action
+               WHEN 'Add application' THEN 'application'
+               WHEN 'Add service principal' THEN 'service_principal'
+               WHEN 'Add service principal credentials' THEN 'credential'
+               WHEN 'Update application - Certificates and secrets management' THEN 'credential'
+               WHEN 'Consent to application' THEN 'oauth_grant'
+               WHEN 'Add delegated permission grant' THEN 'oauth_grant'
+               WHEN 'Add app role assignment to service principal' THEN 'oauth_grant'
+               WHEN 'system.api_token.create' THEN 'api_token'
+               WHEN 'application.lifecycle.create' THEN 'application'
+               WHEN 'app.oauth2.client.lifecycle.create' THEN 'application'
+               WHEN 'app.oauth2.credentials.lifecycle.create' THEN 'credential'
+               WHEN 'app.oauth2.as.consent.grant' THEN 'oauth_grant'
+               WHEN 'app.oauth2.admin.consent.grant' THEN 'oauth_grant'
+               WHEN 'user.lifecycle.create' THEN 'user'
+               WHEN 'CreateUser' THEN 'user'
+               WHEN 'CreateRole' THEN 'role'
+               WHEN 'CreateAccessKey' THEN 'access_key'
+               WHEN 'CreateLoginProfile' THEN 'login_profile'
+               WHEN 'personal_access_token.create' THEN 'personal_access_token'
+               WHEN 'personal_access_token.request_created' THEN 'personal_access_token'
+               WHEN 'personal_access_token.access_granted' THEN 'personal_access_token'
+               WHEN 'oauth_authorization.create' THEN 'oauth_grant'
+               WHEN 'org.oauth_app_access_approved' THEN 'oauth_grant'
+               WHEN 'integration_installation.create' THEN 'app_install'
+               WHEN 'public_key.create' THEN 'deploy_key'
+           END AS created,
+           -- Entra: the modified properties of the first target, by name
+           CASE WHEN source_format = 'entra_audit'
+                THEN CAST(json_extract(j, '$.targetResources[0].modifiedProperties') AS JSON[])
+           END AS props
+    FROM ev
+    WHERE source_format IN ('entra_audit', 'okta_system_log', 'cloudtrail', 'github_audit')
+),
+named AS (
+    SELECT i.*,
+           -- Entra property values are JSON strings ("\"True\""): their text, unquoted
+           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
+            WHERE p->>'displayName' = 'ConsentContext.IsAdminConsent') AS entra_admin_consent,
+           (SELECT p->>'newValue' FROM (SELECT unnest(props) AS p)
+            WHERE p->>'displayName' = 'ConsentAction.Permissions') AS entra_permissions,
+           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
+            WHERE p->>'displayName' = 'DelegatedPermissionGrant.Scope') AS entra_grant_scope,
+           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
+            WHERE p->>'displayName' = 'DelegatedPermissionGrant.ConsentType') AS entra_grant_type,
+           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
+            WHERE p->>'displayName' = 'AppRole.Value') AS entra_app_role,
+           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
+            WHERE p->>'displayName' = 'ServicePrincipal.ObjectID') AS entra_grantee_id,
+           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
+            WHERE p->>'displayName' = 'ServicePrincipal.DisplayName') AS entra_grantee_name,
+           regexp_extract(
+               (SELECT p->>'newValue' FROM (SELECT unnest(props) AS p)
+                WHERE p->>'displayName' = 'KeyDescription'),
+               'KeyIdentifier=([0-9a-fA-F-]+)', 1) AS entra_key_id,
+           regexp_extract(
+               (SELECT p->>'newValue' FROM (SELECT unnest(props) AS p)
+                WHERE p->>'displayName' = 'TargetId.ServicePrincipalNames'),
+               '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+               AS entra_app_id,
+           j->>'correlationId' AS correlation_id
+    FROM issued i
+    WHERE created IS NOT NULL
+),
+shaped AS (
+    SELECT n.*,
+           CASE
+               WHEN action IN ('Add delegated permission grant',
+                               'Add app role assignment to service principal')
+                   THEN coalesce(entra_grantee_id, target_id)
+               WHEN created = 'access_key'
+                   THEN coalesce(j->>'$.responseElements.accessKey.userName',
+                                 j->>'$.requestParameters.userName', actor_id)
+               WHEN created = 'login_profile'
+                   THEN coalesce(j->>'$.requestParameters.userName', target_id)
+               WHEN created = 'user' AND source_format = 'cloudtrail'
+                   THEN coalesce(j->>'$.requestParameters.userName', target_id)
+               WHEN created = 'role' THEN coalesce(j->>'$.requestParameters.roleName', target_id)
+               WHEN source_format = 'okta_system_log' AND created = 'oauth_grant'
+                   THEN coalesce(j->>'$.client.id', target_id)
+               WHEN source_format = 'github_audit'
+                   THEN coalesce(j->>'$.integration', j->>'$.oauth_application_name',
+                                 j->>'$.application_name', j->>'$.user',
+                                 j->>'$.repo', target_id)
+               ELSE target_id
+           END AS for_id,
+           CASE
+               WHEN action IN ('Add delegated permission grant',
+                               'Add app role assignment to service principal')
+                   THEN coalesce(entra_grantee_name, target_name)
+               WHEN source_format = 'github_audit'
+                   THEN coalesce(j->>'$.name', j->>'$.integration',
+                                 j->>'$.oauth_application_name', j->>'$.user_programmatic_access_name',
+                                 j->>'$.title', target_name)
+               ELSE target_name
+           END AS for_name,
+           CASE
+               WHEN created = 'access_key' THEN j->>'$.responseElements.accessKey.accessKeyId'
+               WHEN created = 'api_token' THEN target_id
+               WHEN created = 'credential' THEN entra_key_id
+           END AS credential_created,
+           CASE
+               WHEN entra_permissions IS NOT NULL
+                   THEN string_split(trim(regexp_extract(entra_permissions,
+                                                         'Scope:\s*([^,\]]*)', 1)), ' ')
+               WHEN entra_grant_scope IS NOT NULL
+                   THEN string_split(trim(entra_grant_scope), ' ')
+               WHEN entra_app_role IS NOT NULL THEN [entra_app_role]
+               WHEN source_format = 'okta_system_log' AND created = 'oauth_grant'
+                   -- one target per scope, named in displayName (beside the app's own)
+                   THEN list_transform(
+                       list_filter(CAST(json_extract(j, '$.target[*]') AS JSON[]),
+                                   lambda t: coalesce(t->>'type', '') NOT IN (
+                                       'AppInstance', 'PublicClientApp', 'User',
+                                       'AuthorizationServer')),
+                       lambda t: t->>'displayName')
+           END AS scope_list,
+           CASE
+               WHEN entra_admin_consent IS NOT NULL
+                   THEN CASE WHEN lower(entra_admin_consent) = 'true' THEN 'admin' ELSE 'user' END
+               WHEN entra_grant_type IS NOT NULL
+                   THEN CASE WHEN entra_grant_type = 'AllPrincipals' THEN 'admin' ELSE 'user' END
+               WHEN action = 'Add app role assignment to service principal' THEN 'admin'
+               WHEN event_type IN ('app.oauth2.admin.consent.grant',
+                                   'org.oauth_app_access_approved') THEN 'admin'
+               WHEN event_type IN ('app.oauth2.as.consent.grant',
+                                   'oauth_authorization.create') THEN 'user'
+           END AS consent_type
+    FROM named n
+),
+-- An Entra consent writes the grant twice (the consent and the permission grant, one
+-- correlation id) and creates the app's service principal in the same flow: the grant is
+-- counted once, and the flow's channel is the consent's.
+flows AS (
+    SELECT correlation_id, min(consent_type) FILTER (action = 'Consent to application') AS flow_consent
+    FROM shaped WHERE source_format = 'entra_audit' AND correlation_id IS NOT NULL
+    GROUP BY ALL
+),
+ledger AS (
+    SELECT s.*, f.flow_consent
+    FROM shaped s LEFT JOIN flows f USING (correlation_id)
+    WHERE NOT (s.action = 'Add delegated permission grant' AND f.flow_consent IS NOT NULL)
+)
+SELECT l.event_time AS issued_at, l.platform, l.source_format, l.event_id, l.event_type,
+       l.created, l.for_id, l.for_name, t.identity_key AS for_key,
+       l.credential_created,
+       lower(coalesce(nullif(l.entra_app_id, ''),
+                      CASE WHEN l.source_format = 'okta_system_log' THEN l.j->>'$.client.id' END))
+           AS app_id,
+       l.actor_key AS issued_by, coalesce(l.actor_name, l.actor_display_name) AS issuer_name,
+       a.class AS issuer_class, a.person AS issuer_person,
+       -- made by a workload, or by a script with a long-lived key or token (an admin's Okta
+       -- API token, an IAM user's access key, a personal access token): automation
+       CASE WHEN a.class = 'nhi'
+                 OR l.credential_type IN ('api_token', 'access_key', 'personal_access_token',
+                                          'client_secret', 'github_app_token', 'oauth_client')
+            THEN 'nhi' ELSE 'person' END AS issuer_kind,
+       CASE
+           WHEN a.class = 'nhi'
+                OR l.credential_type IN ('api_token', 'access_key', 'personal_access_token',
+                                         'client_secret', 'github_app_token', 'oauth_client')
+               THEN 'automation'
+           WHEN coalesce(l.consent_type, l.flow_consent) = 'user' THEN 'self_service'
+           WHEN coalesce(l.consent_type, l.flow_consent) = 'admin' THEN 'admin'
+           WHEN l.event_type IN ('personal_access_token.create',
+                                 'personal_access_token.request_created',
+                                 'personal_access_token.access_granted') THEN 'self_service'
+           -- an IAM user making a key or password for itself
+           WHEN l.created IN ('access_key', 'login_profile') AND l.actor_id = l.for_id
+               THEN 'self_service'
+           ELSE 'admin'
+       END AS channel,
+       l.consent_type, nullif(list_filter(l.scope_list, lambda x: x <> ''), []) AS scopes,
+       coalesce(t.in_inventory, false) AS in_inventory,
+       (SELECT min(u.event_time) FROM events u
+        WHERE u.event_time > l.event_time
+          AND ((l.credential_created IS NOT NULL AND u.credential_id = l.credential_created)
+               OR (t.identity_key IS NOT NULL AND u.actor_key = t.identity_key
+                   AND l.created NOT IN ('user', 'login_profile'))))
+           AS first_used_at
+FROM ledger l
+LEFT JOIN classified_identities a ON a.identity_key = l.actor_key
+LEFT JOIN (SELECT platform, native_id, name, identity_key, in_inventory,
+                  row_number() OVER (PARTITION BY platform, native_id ORDER BY identity_key) AS n
+           FROM classified_identities) t
+       ON t.n = 1 AND t.platform = l.platform AND l.for_id IS NOT NULL
+      AND (t.native_id = l.for_id OR t.name = l.for_id);
+
+-- name: ai_app_grants
+-- measures: access granted to AI apps and agents: consent grants, app installations and OAuth
+--           authorisations whose app matches the AI app catalogue (assess/ai_apps.csv, by app id
+--           or by name), with who granted them, the consent type and the scopes
+-- unit: grants
+-- feeds: NHI-AI-BROAD-SCOPES; the JSON contract's ai_app_grants; the discovery audit (report)
+CREATE OR REPLACE VIEW ai_app_grants AS
+SELECT g.for_name AS app, g.app_id, g.platform, g.issued_by AS granted_by,
+       g.issuer_name AS granted_by_name, g.issuer_person AS granted_by_person, g.consent_type,
+       g.scopes, g.issued_at AS granted_at, g.in_inventory, g.channel, g.for_key, g.event_id,
+       c.app AS catalogue_app, c.vendor AS catalogue_vendor, c.match AS matched_by,
+       c.category = 'generic' AS by_name_only
+FROM credential_issuance g
+JOIN aa_ai_apps c
+  ON c.platform IN (g.platform, 'any')
+ AND ((c.match = 'app_id' AND c.pattern = g.app_id)
+      OR (c.match = 'name' AND regexp_matches(coalesce(g.for_name, ''), c.pattern, 'i')))
+WHERE g.created IN ('oauth_grant', 'app_install')
+QUALIFY row_number() OVER (PARTITION BY g.source_format, g.event_id, g.issued_at
+                           ORDER BY c.match = 'app_id' DESC, c.category = 'generic', c.app) = 1;
+
+-- name: metric_issuance
+-- measures: issuance of NHIs, NHI credentials and grants in the window: how many, how many
+--           through self-service by an employee (outside IT's admins and automation), and
+--           how many of the issued identities the inventory lists; the months the logs cover
+-- unit: issuance events; share (0..1); months
+-- feeds: the discovery audit beside D1 and D2 (threshold self_service_issuance_share_max);
+--        credential_issuance_summary
+CREATE OR REPLACE VIEW metric_issuance AS
+SELECT count(*) > 0 AS evidenced,
+       count(*) AS issued,
+       count(*) FILTER (channel = 'self_service') AS self_service,
+       count(*) FILTER (channel = 'self_service') / nullif(count(*), 0) AS self_service_share,
+       count(*) FILTER (in_inventory) AS inventoried,
+       count(*) FILTER (first_used_at IS NULL
+                        AND created NOT IN ('oauth_grant', 'user', 'login_profile'))
+           AS never_used,
+       (SELECT days / 30.44 FROM assessment_window) AS months_covered
+FROM credential_issuance;

@@ -110,6 +110,7 @@ def test_an_installed_wheel_runs_demo_report_batch_and_lab_from_any_folder(
         capture_output=True,
         text=True,
         check=True,
+        cwd=tmp_path,  # not the repository: `python -c` imports from its working folder
     ).stdout.strip()
     assert str(installed) in exports
     (tmp_path / "clients.yaml").write_text(

@@ -8,81 +8,73 @@
 -- unit: issuance events
 -- feeds: the shadow agent discovery audit (report), NHI-SELF-ISSUED, NHI-AI-BROAD-SCOPES,
 --        credential_issuance_summary
+-- materialized: table
 CREATE OR REPLACE VIEW credential_issuance AS
 WITH w AS (SELECT * FROM assessment_window),
 -- Entra writes the activity with an en dash (and, in Graph, a trailing space): fold both.
+kinds(action, created) AS (VALUES
+    ('Add application', 'application'),
+    ('Add service principal', 'service_principal'),
+    ('Add service principal credentials', 'credential'),
+    ('Update application - Certificates and secrets management', 'credential'),
+    ('Consent to application', 'oauth_grant'),
+    ('Add delegated permission grant', 'oauth_grant'),
+    ('Add app role assignment to service principal', 'oauth_grant'),
+    ('system.api_token.create', 'api_token'),
+    ('application.lifecycle.create', 'application'),
+    ('app.oauth2.client.lifecycle.create', 'application'),
+    ('app.oauth2.credentials.lifecycle.create', 'credential'),
+    ('app.oauth2.as.consent.grant', 'oauth_grant'),
+    ('app.oauth2.admin.consent.grant', 'oauth_grant'),
+    ('user.lifecycle.create', 'user'),
+    ('CreateUser', 'user'),
+    ('CreateRole', 'role'),
+    ('CreateAccessKey', 'access_key'),
+    ('CreateLoginProfile', 'login_profile'),
+    ('personal_access_token.create', 'personal_access_token'),
+    ('personal_access_token.request_created', 'personal_access_token'),
+    ('personal_access_token.access_granted', 'personal_access_token'),
+    ('oauth_authorization.create', 'oauth_grant'),
+    ('org.oauth_app_access_approved', 'oauth_grant'),
+    ('integration_installation.create', 'app_install'),
+    ('public_key.create', 'deploy_key')),
+-- Only the issuance events are parsed (a scan of the event types first, then their JSON).
 ev AS (
-    SELECT e.*, e.raw::JSON AS j,
-           trim(replace(e.event_type, '–', '-')) AS action
-    FROM events e, w
+    SELECT e.*, k.action, k.created, e.raw::JSON AS j
+    FROM events e
+    JOIN kinds k ON k.action = trim(replace(e.event_type, '–', '-'))
+    CROSS JOIN w
     WHERE e.event_time BETWEEN w.start_at AND w.end_at
       AND coalesce(e.outcome, 'success') <> 'failure'
+      AND e.source_format IN ('entra_audit', 'okta_system_log', 'cloudtrail', 'github_audit')
 ),
 issued AS (
     SELECT ev.*,
-           CASE action
-               WHEN 'Add application' THEN 'application'
-               WHEN 'Add service principal' THEN 'service_principal'
-               WHEN 'Add service principal credentials' THEN 'credential'
-               WHEN 'Update application - Certificates and secrets management' THEN 'credential'
-               WHEN 'Consent to application' THEN 'oauth_grant'
-               WHEN 'Add delegated permission grant' THEN 'oauth_grant'
-               WHEN 'Add app role assignment to service principal' THEN 'oauth_grant'
-               WHEN 'system.api_token.create' THEN 'api_token'
-               WHEN 'application.lifecycle.create' THEN 'application'
-               WHEN 'app.oauth2.client.lifecycle.create' THEN 'application'
-               WHEN 'app.oauth2.credentials.lifecycle.create' THEN 'credential'
-               WHEN 'app.oauth2.as.consent.grant' THEN 'oauth_grant'
-               WHEN 'app.oauth2.admin.consent.grant' THEN 'oauth_grant'
-               WHEN 'user.lifecycle.create' THEN 'user'
-               WHEN 'CreateUser' THEN 'user'
-               WHEN 'CreateRole' THEN 'role'
-               WHEN 'CreateAccessKey' THEN 'access_key'
-               WHEN 'CreateLoginProfile' THEN 'login_profile'
-               WHEN 'personal_access_token.create' THEN 'personal_access_token'
-               WHEN 'personal_access_token.request_created' THEN 'personal_access_token'
-               WHEN 'personal_access_token.access_granted' THEN 'personal_access_token'
-               WHEN 'oauth_authorization.create' THEN 'oauth_grant'
-               WHEN 'org.oauth_app_access_approved' THEN 'oauth_grant'
-               WHEN 'integration_installation.create' THEN 'app_install'
-               WHEN 'public_key.create' THEN 'deploy_key'
-           END AS created,
            -- Entra: the modified properties of the first target, by name
            CASE WHEN source_format = 'entra_audit'
                 THEN CAST(json_extract(j, '$.targetResources[0].modifiedProperties') AS JSON[])
            END AS props
     FROM ev
-    WHERE source_format IN ('entra_audit', 'okta_system_log', 'cloudtrail', 'github_audit')
 ),
 named AS (
     SELECT i.*,
            -- Entra property values are JSON strings ("\"True\""): their text, unquoted
-           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
-            WHERE p->>'displayName' = 'ConsentContext.IsAdminConsent') AS entra_admin_consent,
-           (SELECT p->>'newValue' FROM (SELECT unnest(props) AS p)
-            WHERE p->>'displayName' = 'ConsentAction.Permissions') AS entra_permissions,
-           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
-            WHERE p->>'displayName' = 'DelegatedPermissionGrant.Scope') AS entra_grant_scope,
-           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
-            WHERE p->>'displayName' = 'DelegatedPermissionGrant.ConsentType') AS entra_grant_type,
-           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
-            WHERE p->>'displayName' = 'AppRole.Value') AS entra_app_role,
-           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
-            WHERE p->>'displayName' = 'ServicePrincipal.ObjectID') AS entra_grantee_id,
-           (SELECT trim(p->>'newValue', '" ') FROM (SELECT unnest(props) AS p)
-            WHERE p->>'displayName' = 'ServicePrincipal.DisplayName') AS entra_grantee_name,
+           trim(list_filter(props, lambda p: p->>'displayName' = 'ConsentContext.IsAdminConsent')[1]->>'newValue', '" ') AS entra_admin_consent,
+           list_filter(props, lambda p: p->>'displayName' = 'ConsentAction.Permissions')[1]->>'newValue' AS entra_permissions,
+           trim(list_filter(props, lambda p: p->>'displayName' = 'DelegatedPermissionGrant.Scope')[1]->>'newValue', '" ') AS entra_grant_scope,
+           trim(list_filter(props, lambda p: p->>'displayName' = 'DelegatedPermissionGrant.ConsentType')[1]->>'newValue', '" ') AS entra_grant_type,
+           trim(list_filter(props, lambda p: p->>'displayName' = 'AppRole.Value')[1]->>'newValue', '" ') AS entra_app_role,
+           trim(list_filter(props, lambda p: p->>'displayName' = 'ServicePrincipal.ObjectID')[1]->>'newValue', '" ') AS entra_grantee_id,
+           trim(list_filter(props, lambda p: p->>'displayName' = 'ServicePrincipal.DisplayName')[1]->>'newValue', '" ') AS entra_grantee_name,
            regexp_extract(
-               (SELECT p->>'newValue' FROM (SELECT unnest(props) AS p)
-                WHERE p->>'displayName' = 'KeyDescription'),
+               list_filter(props, lambda p: p->>'displayName' = 'KeyDescription')[1]->>'newValue',
                'KeyIdentifier=([0-9a-fA-F-]+)', 1) AS entra_key_id,
            regexp_extract(
-               (SELECT p->>'newValue' FROM (SELECT unnest(props) AS p)
-                WHERE p->>'displayName' = 'TargetId.ServicePrincipalNames'),
+               list_filter(props, lambda p: p->>'displayName' = 'TargetId.ServicePrincipalNames')[1]->>'newValue',
                '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
                AS entra_app_id,
            j->>'correlationId' AS correlation_id
     FROM issued i
-    WHERE created IS NOT NULL
 ),
 shaped AS (
     SELECT n.*,
@@ -162,9 +154,43 @@ ledger AS (
     SELECT s.*, f.flow_consent
     FROM shaped s LEFT JOIN flows f USING (correlation_id)
     WHERE NOT (s.action = 'Add delegated permission grant' AND f.flow_consent IS NOT NULL)
+),
+-- The created identity among those classified: by its native id, else by its name (two
+-- equality joins; an OR in one join would compare every pair).
+by_id AS (
+    SELECT platform, native_id AS k, identity_key, in_inventory FROM classified_identities
+    WHERE native_id IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY platform, native_id ORDER BY identity_key) = 1
+),
+by_name AS (
+    SELECT platform, name AS k, identity_key, in_inventory FROM classified_identities
+    WHERE name IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY platform, name ORDER BY identity_key) = 1
+),
+numbered AS (
+    SELECT l.*, coalesce(t1.identity_key, t2.identity_key) AS for_key,
+           coalesce(t1.in_inventory, t2.in_inventory) AS for_in_inventory,
+           row_number() OVER () AS ledger_row
+    FROM ledger l
+    LEFT JOIN by_id t1 ON t1.platform = l.platform AND t1.k = l.for_id
+    LEFT JOIN by_name t2 ON t2.platform = l.platform AND t2.k = l.for_id
+),
+-- First use after issuance: by the created credential, or by the created identity (grants
+-- and user creations are not followed). Equality joins, then the earliest later event.
+used_credential AS (
+    SELECT n.ledger_row, min(u.event_time) AS at
+    FROM numbered n JOIN events u ON u.credential_id = n.credential_created
+    WHERE u.event_time > n.event_time
+    GROUP BY ALL
+),
+used_identity AS (
+    SELECT n.ledger_row, min(u.event_time) AS at
+    FROM numbered n JOIN events u ON u.actor_key = n.for_key
+    WHERE u.event_time > n.event_time AND n.created NOT IN ('user', 'login_profile')
+    GROUP BY ALL
 )
 SELECT l.event_time AS issued_at, l.platform, l.source_format, l.event_id, l.event_type,
-       l.created, l.for_id, l.for_name, t.identity_key AS for_key,
+       l.created, l.for_id, l.for_name, l.for_key,
        l.credential_created,
        lower(coalesce(nullif(l.entra_app_id, ''),
                       CASE WHEN l.source_format = 'okta_system_log' THEN l.j->>'$.client.id' END))
@@ -173,14 +199,10 @@ SELECT l.event_time AS issued_at, l.platform, l.source_format, l.event_id, l.eve
        a.class AS issuer_class, a.person AS issuer_person,
        -- made by a workload, or by a script with a long-lived key or token (an admin's Okta
        -- API token, an IAM user's access key, a personal access token): automation
-       CASE WHEN a.class = 'nhi'
-                 OR l.credential_type IN ('api_token', 'access_key', 'personal_access_token',
-                                          'client_secret', 'github_app_token', 'oauth_client')
+       CASE WHEN a.class = 'nhi' OR list_contains(automation_credentials, l.credential_type)
             THEN 'nhi' ELSE 'person' END AS issuer_kind,
        CASE
-           WHEN a.class = 'nhi'
-                OR l.credential_type IN ('api_token', 'access_key', 'personal_access_token',
-                                         'client_secret', 'github_app_token', 'oauth_client')
+           WHEN a.class = 'nhi' OR list_contains(automation_credentials, l.credential_type)
                THEN 'automation'
            WHEN coalesce(l.consent_type, l.flow_consent) = 'user' THEN 'self_service'
            WHEN coalesce(l.consent_type, l.flow_consent) = 'admin' THEN 'admin'
@@ -193,20 +215,14 @@ SELECT l.event_time AS issued_at, l.platform, l.source_format, l.event_id, l.eve
            ELSE 'admin'
        END AS channel,
        l.consent_type, nullif(list_filter(l.scope_list, lambda x: x <> ''), []) AS scopes,
-       coalesce(t.in_inventory, false) AS in_inventory,
-       (SELECT min(u.event_time) FROM events u
-        WHERE u.event_time > l.event_time
-          AND ((l.credential_created IS NOT NULL AND u.credential_id = l.credential_created)
-               OR (t.identity_key IS NOT NULL AND u.actor_key = t.identity_key
-                   AND l.created NOT IN ('user', 'login_profile'))))
-           AS first_used_at
-FROM ledger l
+       coalesce(l.for_in_inventory, false) AS in_inventory,
+       least(uc.at, ui.at) AS first_used_at
+FROM numbered l
+CROSS JOIN (SELECT ['api_token', 'access_key', 'personal_access_token', 'client_secret',
+                    'github_app_token', 'oauth_client'] AS automation_credentials)
 LEFT JOIN classified_identities a ON a.identity_key = l.actor_key
-LEFT JOIN (SELECT platform, native_id, name, identity_key, in_inventory,
-                  row_number() OVER (PARTITION BY platform, native_id ORDER BY identity_key) AS n
-           FROM classified_identities) t
-       ON t.n = 1 AND t.platform = l.platform AND l.for_id IS NOT NULL
-      AND (t.native_id = l.for_id OR t.name = l.for_id);
+LEFT JOIN used_credential uc USING (ledger_row)
+LEFT JOIN used_identity ui USING (ledger_row);
 
 -- name: ai_app_grants
 -- measures: access granted to AI apps and agents: consent grants, app installations and OAuth

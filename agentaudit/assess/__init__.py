@@ -105,7 +105,8 @@ def records(df: Frame) -> list[dict[str, Any]]:
     """A pandas or polars frame's rows as dicts, missing values as None."""
     if hasattr(df, "to_dicts"):  # polars
         return df.to_dicts()
-    return [{k: None if _isna(v) else v for k, v in r.items()} for r in df.to_dict("records")]
+    # Missing values replaced column-wise (a value-by-value check took 6 s on 10M events' tables)
+    return df.astype(object).where(df.notna(), None).to_dict("records")
 
 
 def column(df: Frame, name: str) -> list[Any]:
@@ -186,8 +187,11 @@ class Assessment:
     def names(self, keys: Any) -> dict[str, dict[str, Any]]:
         """How a person reads each identity key: its display name, platform and kind."""
         wanted = {k for k in keys if isinstance(k, str)}
+        ci = self.tables["classified_identities"]
+        cols = ("identity_key", "display_name", "name", "native_id", "platform", "kind")
         out = {}
-        for r in records(self.tables["classified_identities"]):
+        for row in zip(*(column(ci, c) for c in cols), strict=True):
+            r = dict(zip(cols, row, strict=True))
             k = r["identity_key"]
             if k in wanted and k not in out:
                 out[k] = {"name": display_name(r), "platform": r["platform"], "kind": r["kind"]}
@@ -195,22 +199,23 @@ class Assessment:
 
     def issuance_summary(self) -> dict[str, Any]:
         """Issuance in the window: counts by platform, by channel and by inventory listing."""
-        rows = records(self.tables["credential_issuance"])
+        ledger = self.tables["credential_issuance"]
         m = self.metrics.get("metric_issuance", {})
 
         def count(key: str) -> dict[str, int]:
             out: dict[str, int] = {}
-            for r in rows:
-                out[str(r[key])] = out.get(str(r[key]), 0) + 1
+            for v in column(ledger, key):
+                out[str(v)] = out.get(str(v), 0) + 1
             return dict(sorted(out.items()))
 
+        listed = [bool(v) for v in column(ledger, "in_inventory")]
         return {
-            "issued": len(rows),
+            "issued": len(listed),
             "by_platform": count("platform"),
             "by_channel": count("channel"),
             "by_created": count("created"),
-            "inventoried": sum(bool(r["in_inventory"]) for r in rows),
-            "not_inventoried": sum(not r["in_inventory"] for r in rows),
+            "inventoried": sum(listed),
+            "not_inventoried": len(listed) - sum(listed),
             "never_used": m.get("never_used", 0),
             "months_covered": None
             if m.get("months_covered") is None

@@ -43,7 +43,8 @@ FORMATS = {
 TARGETS = {
     "ingest_vs_duckdb": 2.0,  # agentaudit time / DuckDB read_json time, at most
     "pandas_vs_ingest": 20.0,  # pandas time / agentaudit time, at least
-    "peak_mb": 4096,  # 10M events ingested and assessed
+    "peak_mb": 4096,  # 10M events assessed
+    "ingest_peak_mb": 3072,  # 10M events ingested (issue: under 3 GB)
     "report_vs_demo": 2.0,  # report time on the largest size / on the demo, at most
     "tree_vs_duckdb": 5.0,  # CloudTrail S3 tree: agentaudit time / one read_json, at most
     "tree_peak_mb": 1024,  # 2,000-file tree
@@ -566,9 +567,12 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
 
     commits = ", ".join(
         f"{part} at {res[part]['commit'] or 'unknown'}"
-        for part in ("ingest", "tree", "scale", "batch")
+        for part in ("ingest", "tree", "scale", "report", "batch")
         if part in res
     )
+    assessed = {r.get("assess_commit") for r in rows("scale")} - {None}
+    if assessed:
+        commits += ", assess re-measured at " + ", ".join(sorted(assessed))
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -771,10 +775,11 @@ def targets(res: dict) -> list[str]:
             )
         for step in ("ingest", "assess"):
             peak = r[step].get("peak_mb")
+            limit = TARGETS["ingest_peak_mb" if step == "ingest" else "peak_mb"]
             if peak is not None:
-                ok = peak < TARGETS["peak_mb"]
+                ok = peak < limit
                 lines.append(
-                    f"| 10M {step}: peak RSS under {TARGETS['peak_mb'] / 1024:.0f} GB | "
+                    f"| 10M {step}: peak RSS under {limit / 1024:.0f} GB | "
                     f"{peak:,.0f} MB | {'yes' if ok else 'no'} |"
                 )
     reports = {r["dataset"]: r for r in rows("report") if "wall" in r}

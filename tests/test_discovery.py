@@ -87,3 +87,14 @@ def test_the_catalogue_names_real_ai_apps_by_their_published_ids(tmp_path):
     a = assess(con, persist=False, ai_apps=mine)
     apps = {g["app"] for g in a.to_dict()["ai_app_grants"]}
     assert apps == {"Fabrikam Meeting Notes AI"}
+
+
+def test_the_criteria_table_shows_issuance_outside_it_beside_d1_and_d2(assessed):
+    from agentaudit.report import content
+
+    _, a = assessed
+    m = a.metrics["metric_issuance"]
+    html = content.criteria_table(a)
+    assert "Issuance outside IT" in html and "not scored" in html
+    assert f"{m['self_service']} of {m['issued']} issued" in html
+    assert html.index("<td>D2</td>") < html.index("Issuance outside IT") < html.index("<td>D3</td>")

@@ -331,6 +331,27 @@ def stale_secrets(rotation: dict[str, Any]) -> str:
     return f"{share} ({undated} undated)" if undated else share
 
 
+def issuance_row(a: Assessment) -> str:
+    """The discovery audit's figure beside D1 and D2: the share of NHIs, credentials and grants
+    issued through self-service outside IT (shown against the policy, not scored)."""
+    m = a.metrics.get("metric_issuance", {})
+    limit = a.policy.get("self_service_issuance_share_max")
+    grants = a.tables["ai_app_grants"]
+    by_employees = int((grants["consent_type"] == "user").sum()) if len(grants) else 0
+    detail = (
+        f"{m.get('self_service', 0)} of {m.get('issued', 0)} issued in the window outside IT's "
+        f"admins and automation; {by_employees} AI app grant(s) by employees"
+        if m.get("issued")
+        else "no issuance event in the logs"
+    )
+    return (
+        "<tr class='aa-context'><td>D·</td><td>L2</td><td>Issuance outside IT (beside D1/D2, "
+        "not scored)</td><td><span class='aa-status' style='background:#64748b'>context"
+        f"</span></td><td>{esc(pct(m.get('self_service_share')))}</td>"
+        f"<td>{esc(_fmt_value({'max': limit}))}</td><td>{esc(detail)}</td></tr>"
+    )
+
+
 def criteria_table(a: Assessment) -> str:
     rows = []
     for c in a.criteria:
@@ -342,6 +363,8 @@ def criteria_table(a: Assessment) -> str:
             f"<td>{esc(_fmt_value(c.value))}</td><td>{esc(_fmt_value(c.threshold))}</td>"
             f"<td>{esc(c.detail)}</td></tr>"
         )
+        if c.id == "D2":
+            rows.append(issuance_row(a))
     blocking = [c for c in a.criteria if c.level == a.level + 1 and c.status != "pass"]
     nxt = (
         ""

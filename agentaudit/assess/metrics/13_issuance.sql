@@ -155,25 +155,22 @@ ledger AS (
     FROM shaped s LEFT JOIN flows f USING (correlation_id)
     WHERE NOT (s.action = 'Add delegated permission grant' AND f.flow_consent IS NOT NULL)
 ),
--- The created identity among those classified: by its native id, else by its name (two
--- equality joins; an OR in one join would compare every pair).
-by_id AS (
-    SELECT platform, native_id AS k, identity_key, in_inventory FROM classified_identities
-    WHERE native_id IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY platform, native_id ORDER BY identity_key) = 1
-),
-by_name AS (
-    SELECT platform, name AS k, identity_key, in_inventory FROM classified_identities
-    WHERE name IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY platform, name ORDER BY identity_key) = 1
+-- The created identity among those classified: by its native id, else by its name (one
+-- equality join on either key; an OR in the join would compare every pair).
+known AS (
+    SELECT platform, k, identity_key, in_inventory
+    FROM (SELECT platform, native_id AS k, identity_key, in_inventory, 0 AS pref
+          FROM classified_identities WHERE native_id IS NOT NULL
+          UNION ALL
+          SELECT platform, name, identity_key, in_inventory, 1
+          FROM classified_identities WHERE name IS NOT NULL)
+    QUALIFY row_number() OVER (PARTITION BY platform, k ORDER BY pref, identity_key) = 1
 ),
 numbered AS (
-    SELECT l.*, coalesce(t1.identity_key, t2.identity_key) AS for_key,
-           coalesce(t1.in_inventory, t2.in_inventory) AS for_in_inventory,
+    SELECT l.*, t.identity_key AS for_key, t.in_inventory AS for_in_inventory,
            row_number() OVER () AS ledger_row
     FROM ledger l
-    LEFT JOIN by_id t1 ON t1.platform = l.platform AND t1.k = l.for_id
-    LEFT JOIN by_name t2 ON t2.platform = l.platform AND t2.k = l.for_id
+    LEFT JOIN known t ON t.platform = l.platform AND t.k = l.for_id
 ),
 -- First use after issuance: by the created credential, or by the created identity (grants
 -- and user creations are not followed). Equality joins, then the earliest later event.
@@ -202,8 +199,7 @@ SELECT l.event_time AS issued_at, l.platform, l.source_format, l.event_id, l.eve
        CASE WHEN a.class = 'nhi' OR list_contains(automation_credentials, l.credential_type)
             THEN 'nhi' ELSE 'person' END AS issuer_kind,
        CASE
-           WHEN a.class = 'nhi' OR list_contains(automation_credentials, l.credential_type)
-               THEN 'automation'
+           WHEN issuer_kind = 'nhi' THEN 'automation'  -- the alias defined just above
            WHEN coalesce(l.consent_type, l.flow_consent) = 'user' THEN 'self_service'
            WHEN coalesce(l.consent_type, l.flow_consent) = 'admin' THEN 'admin'
            WHEN l.event_type IN ('personal_access_token.create',

@@ -65,6 +65,43 @@ def test_classification_finds_every_nhi_and_ai_agent(profile):
     assert round(o["ratio"], 4) == truth["nhi_to_human_ratio"]
 
 
+def test_every_generated_consent_is_in_the_ledger_with_its_channel_and_ai_apps_are_named(
+    profile,
+):
+    """The discovery audit on a generated enterprise: each consent flow the truth lists is one
+    grant in the ledger (its permission grant folded in), with the consenting person, the
+    channel and the scopes; the AI apps among them, and only those, are `ai_app_grants`."""
+    truth, result, _ = profile
+    ledger = result.tables["credential_issuance"]
+    grants = ledger[(ledger.source_format == "entra_audit") & (ledger.created == "oauth_grant")]
+    got = sorted(
+        (
+            r.issued_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            r.for_name,
+            r.issuer_name,
+            r.channel,
+            r.consent_type,
+            list(r.scopes),
+        )
+        for r in grants.itertuples()
+    )
+    want = sorted(
+        (c["granted_at"], c["app"], c["granted_by"], c["channel"], c["consent_type"], c["scopes"])
+        for c in truth["consents"]
+    )
+    assert got == want
+    created = ledger[ledger.created == "service_principal"]
+    assert sorted(created.for_name) == sorted(
+        c["app"] for c in truth["consents"] if c["created_service_principal"]
+    )
+    ai = result.to_dict()["ai_app_grants"]
+    assert sorted((g["app"], g["granted_by"], g["consent_type"]) for g in ai) == sorted(
+        (c["app"], c["granted_by"], c["consent_type"]) for c in truth["consents"] if c["ai"]
+    )
+    self_service = [c for c in truth["consents"] if c["channel"] == "self_service"]
+    assert (truth["generator"]["config"]["user_consents"] == 0) == (not self_service)
+
+
 @pytest.mark.parametrize("name", ["level1", "level5"])
 def test_classification_holds_without_the_roster_and_the_credential_report(name, tmp_path):
     """People are people by how they sign in, not by matching an e-mail: without the HR

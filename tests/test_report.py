@@ -4,6 +4,7 @@ HTML, a real browser's screenshot and PDF, escaping of hostile strings, and batc
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 import shutil
@@ -136,6 +137,22 @@ def test_html_is_self_contained_and_complete(report):
         "Appendix",
     ):
         assert title in text, title
+
+
+def test_discovery_audit_answers_from_the_generated_consents(enterprise, report):
+    """The shadow agent discovery section names each AI app an employee connected, with the
+    person who consented and its scopes, and answers the leadership question with figures."""
+    base, _ = enterprise
+    truth = json.loads((base / "e" / "truth.json").read_text())
+    text = report.html.read_text(encoding="utf-8")
+    section = text[text.index("Shadow agent discovery audit") :]
+    employee_ai = [c for c in truth["consents"] if c["ai"] and c["consent_type"] == "user"]
+    assert employee_ai
+    for c in employee_ai:
+        assert html.escape(c["app"]) in section and c["granted_by"] in section, c
+        assert " ".join(c["scopes"]) in section, c
+    assert f"Employees connected {len(employee_ai)} AI app grant(s) themselves" in section
+    assert "Can you name every AI agent?" in section
 
 
 def test_hostile_strings_from_logs_render_as_text(report):

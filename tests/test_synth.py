@@ -109,7 +109,8 @@ def inventoried(con: duckdb.DuckDBPyConnection) -> str:
 
 def test_shadow_agents_are_the_nhis_no_inventory_row_names(enterprise):
     result, _, con = enterprise
-    nhis = set(result.truth["nhis"]["identities"])
+    # apps seen only as the target of a consent never act: the discovery audit lists them
+    nhis = set(result.truth["nhis"]["identities"]) - set(result.truth["nhis"]["target_only"])
     seen = keys(con, "SELECT identity_key FROM identities") & nhis
     listed = keys(con, inventoried(con))
     assert seen - listed == set(result.truth["shadow_agents"])
@@ -121,7 +122,11 @@ def test_dormant_nhis_show_no_activity_in_the_last_90_days(enterprise):
     truth = result.truth
     end = datetime.fromisoformat(truth["window"]["end"].replace("Z", "+00:00"))
     cutoff = end - timedelta(days=90)
-    nhis = set(truth["nhis"]["identities"]) - set(truth["nhis"]["decommissioned"])
+    nhis = (
+        set(truth["nhis"]["identities"])
+        - set(truth["nhis"]["decommissioned"])
+        - set(truth["nhis"]["target_only"])
+    )
     last = dict(
         q(
             con,

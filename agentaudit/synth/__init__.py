@@ -72,6 +72,7 @@ def generate(
     con.execute("SET TimeZone = 'UTC'")
     con.register("acc", _accounts_table(pop))
     con.register("cred", _creds_table(pop))
+    con.register("consent", formats.consent_table(pop.grants, pop.accounts, pop.graph_sp))
     tracker = _Tracker(pop)
     pool = ThreadPoolExecutor(max_workers=1)  # gzip overlaps the next file's query
     for source in ("okta", "entra_signin", "entra_audit", "cloudtrail", "github"):
@@ -138,6 +139,7 @@ def _chunk(
             activity.base_events(pop, source, day0, n_days, rng),
             activity.planted_events(pop, source, lo, hi, rng),
             activity.lifecycle_events(pop, source, lo, hi),
+            activity.consent_events(pop, source, lo, hi),
         ]
     )
     if pop.log_gap and source == "okta":

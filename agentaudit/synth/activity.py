@@ -114,6 +114,7 @@ class Events:
     ok: np.ndarray  # bool
     interactive: np.ndarray  # int8: 1 true, 0 false, -1 unknown
     target: np.ndarray  # int32, -1: the account itself (lifecycle events name a target)
+    grant: np.ndarray  # int32, -1: none (consent flow events name their grant)
 
     @staticmethod
     def empty() -> Events:
@@ -126,6 +127,7 @@ class Events:
             np.zeros(0, np.int32),
             np.zeros(0, bool),
             np.zeros(0, np.int8),
+            np.zeros(0, np.int32),
             np.zeros(0, np.int32),
         )
 
@@ -157,6 +159,7 @@ class Events:
                 "ok": self.ok,
                 "interactive": self.interactive,
                 "target": self.target,
+                "grant": self.grant,
             }
         )
 
@@ -226,7 +229,8 @@ def base_events(
     ok = rng.random(n) >= np.where(human, 0.04, 0.015)
     interactive = np.where(human, 1, 0).astype(np.int8)
     cred = _current_cred(pop, acct_ids, ts)
-    return Events(ts, acct_ids, actions, ips, uas, cred, ok, interactive, np.full(n, -1, np.int32))
+    none = np.full(n, -1, np.int32)
+    return Events(ts, acct_ids, actions, ips, uas, cred, ok, interactive, none, none.copy())
 
 
 def _group(accts: list, a_idx: np.ndarray) -> dict[str, np.ndarray]:
@@ -363,6 +367,7 @@ def _rows(
         np.ones(n, bool),
         np.full(n, interactive, np.int8),
         np.full(n, -1, np.int32),
+        np.full(n, -1, np.int32),
     )
 
 
@@ -420,6 +425,40 @@ def lifecycle_events(pop: Population, source: str, lo: datetime, hi: datetime) -
         np.ones(n, bool),
         np.zeros(n, np.int8),
         target.astype(np.int32),
+        np.full(n, -1, np.int32),
+    )
+
+
+def consent_events(pop: Population, source: str, lo: datetime, hi: datetime) -> Events:
+    """Consent flows in [lo, hi), as Entra's audit log writes each: the app's service
+    principal created (by its first consent), the delegated permission grant, the consent;
+    one correlation id, a few milliseconds apart, initiated by the consenting person."""
+    if source != "entra_audit":
+        return Events.empty()
+    rows: list[tuple[int, int, str, int]] = []  # ts, grantor, action, grant
+    for gi, g in enumerate(pop.grants):
+        if not (lo <= g.at < hi):
+            continue
+        t = _epoch_us(g.at)
+        if g.new_sp:
+            rows.append((t, g.grantor, "Add service principal", gi))
+        rows.append((t + 120_000, g.grantor, "Add delegated permission grant", gi))
+        rows.append((t + 130_000, g.grantor, "Consent to application", gi))
+    if not rows:
+        return Events.empty()
+    ts, acct, action, grant = (np.array(x) for x in zip(*rows, strict=True))
+    n = len(ts)
+    return Events(
+        ts.astype(np.int64),
+        acct.astype(np.int32),
+        action.astype(object),
+        np.array([pop.accounts[x].ip for x in acct], object),
+        np.array([pop.accounts[x].ua for x in acct], object),
+        np.full(n, -1, np.int32),
+        np.ones(n, bool),
+        np.zeros(n, np.int8),
+        np.full(n, -1, np.int32),
+        grant.astype(np.int32),
     )
 
 

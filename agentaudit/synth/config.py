@@ -63,6 +63,11 @@ class SynthConfig:
     github_saml: bool = True  # GitHub events name each member's SAML identity (the e-mail)
     github_handle_share: float = 0.3  # GitHub handles that do not follow the e-mail
     credential_report: bool = True  # the client supplies the IAM credential report
+    # Third-party apps connected to Entra by consent: employees consenting for themselves
+    # (self-service, outside IT) and IT's admins consenting for the tenant; about half of
+    # each are AI apps from the catalogue (assess/ai_apps.csv), the rest ordinary SaaS.
+    user_consents: int = 4
+    admin_consents: int = 2
     # CloudTrail as one file a month (`monthly`) or as S3 delivers it (`s3`: per region, a
     # file about every five minutes, under AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/)
     cloudtrail_layout: str = "monthly"
@@ -94,6 +99,7 @@ _BASE = SynthConfig()
 PROFILES: dict[str, tuple[dict, str | None]] = {
     "level1": (
         dict(
+            user_consents=10,
             inventory_coverage=0.6,
             reviewed_share=0.3,
             owner_missing_share=0.15,
@@ -116,6 +122,7 @@ PROFILES: dict[str, tuple[dict, str | None]] = {
     ),
     "level2": (
         dict(
+            user_consents=6,
             inventory_coverage=0.96,
             reviewed_share=0.9,
             owner_missing_share=0.08,
@@ -138,6 +145,7 @@ PROFILES: dict[str, tuple[dict, str | None]] = {
     ),
     "level3": (
         dict(
+            user_consents=3,
             inventory_coverage=0.97,
             reviewed_share=0.95,
             owner_missing_share=0.0,
@@ -160,6 +168,7 @@ PROFILES: dict[str, tuple[dict, str | None]] = {
     ),
     "level4": (
         dict(
+            user_consents=2,
             inventory_coverage=0.98,
             reviewed_share=0.97,
             owner_missing_share=0.0,
@@ -182,6 +191,7 @@ PROFILES: dict[str, tuple[dict, str | None]] = {
     ),
     "level5": (
         dict(
+            user_consents=0,
             inventory_coverage=1.0,
             reviewed_share=1.0,
             owner_missing_share=0.0,

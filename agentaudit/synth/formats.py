@@ -7,13 +7,17 @@ JSON object per line (or, for CloudTrail, one `{"Records": [...]}` document).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import shutil
+import uuid
 import zlib
 from concurrent.futures import Executor
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 
 def _uuid(hashed: str) -> str:
@@ -140,16 +144,18 @@ SELECT
   '/tenants/{tenant}/providers/Microsoft.aadiam' AS resourceId,
   ev.action AS operationName, '1.0' AS operationVersion, 'AuditLogs' AS category,
   '{tenant}' AS tenantId, 'None' AS resultSignature, 0 AS durationMs,
-  ev.ip AS callerIpAddress, {uuid} AS correlationId, 4 AS Level,
+  ev.ip AS callerIpAddress, coalesce(gp.correlation, {uuid}) AS correlationId, 4 AS Level,
   {{'id': 'Directory_' || {uuid},
-    'category': CASE WHEN ev.target >= 0 THEN 'ApplicationManagement'
+    'category': CASE WHEN ev.target >= 0 OR ev."grant" >= 0 THEN 'ApplicationManagement'
                      ELSE 'UserManagement' END,
-    'correlationId': {uuid}, 'result': 'success', 'resultReason': '',
+    'correlationId': coalesce(gp.correlation, {uuid}), 'result': 'success', 'resultReason': '',
     'activityDisplayName': ev.action,
     'activityDateTime': strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%fZ'),
-    'loggedByService': CASE WHEN ev.target >= 0 THEN 'Core Directory'
+    'loggedByService': CASE WHEN ev.target >= 0 OR ev."grant" >= 0 THEN 'Core Directory'
                             ELSE 'Microsoft Entra Connect' END,
-    'operationType': CASE WHEN ev.action LIKE 'Add%' THEN 'Add' ELSE 'Update' END,
+    'operationType': CASE WHEN ev."grant" >= 0 AND ev.action <> 'Add service principal'
+                          THEN 'Assign' WHEN ev.action LIKE 'Add%' THEN 'Add'
+                          ELSE 'Update' END,
     'initiatedBy': {{
        'user': CASE WHEN a.kind = 'entra_user'
                     THEN {{'id': a.native_id, 'displayName': a.display,
@@ -159,6 +165,9 @@ SELECT
                          'servicePrincipalId': a.native_id,
                          'servicePrincipalName': a.display}} END}},
     'targetResources': CASE
+       WHEN ev."grant" >= 0 THEN [{{
+         'id': gp.target_id, 'displayName': gp.target_name, 'type': 'ServicePrincipal',
+         'userPrincipalName': NULL::VARCHAR, 'modifiedProperties': gp.props}}]
        WHEN ev.target >= 0 THEN [{{
          'id': t.native_id, 'displayName': t.display, 'type': 'ServicePrincipal',
          'userPrincipalName': NULL::VARCHAR,
@@ -180,10 +189,120 @@ SELECT
 FROM evh ev JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
 LEFT JOIN acc t ON t.idx = ev.target
+LEFT JOIN consent gp ON gp."grant" = ev."grant" AND gp.action = ev.action
 LEFT JOIN (SELECT row_number() OVER (ORDER BY idx) - 1 AS k, * FROM acc
            WHERE kind = 'entra_user') u ON u.k = ev.seq % {n_entra_users}
 ORDER BY ev.ts, ev.seq
 """
+
+# Microsoft Graph's appId and service principal names, as a consent's resource is written.
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+GRAPH_SPNS = ";".join(
+    [
+        f"{GRAPH_APP_ID}/ags.windows.net",
+        GRAPH_APP_ID,
+        "https://canary.graph.microsoft.com",
+        "https://graph.microsoft.com",
+        "https://ags.windows.net",
+        "https://graph.microsoft.us",
+        "https://graph.microsoft.com/",
+        "https://dod-graph.microsoft.us",
+        "https://canary.graph.microsoft.com/",
+        "https://graph.microsoft.us/",
+        "https://dod-graph.microsoft.us/",
+    ]
+)
+_PROP = pa.struct(
+    [("displayName", pa.string()), ("oldValue", pa.string()), ("newValue", pa.string())]
+)
+
+
+def _quoted(value: str) -> str:
+    """A consent property's value: a JSON string written as text (`"\"False\""`)."""
+    return json.dumps(value)
+
+
+def _grant_id(*guids: str) -> str:
+    """An oAuth2PermissionGrant id as Entra builds it: base64url of the little-endian bytes of
+    the client, the resource and (for one user's consent) the principal."""
+    raw = b"".join(uuid.UUID(g).bytes_le for g in guids)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def consent_table(grants: list, accounts: list, graph_sp: str) -> pa.Table:
+    """`consent`: per consent flow event (grant, action), its target and modified properties,
+    written as in Entra's audit log (tests/fixtures_issuance/entra follows the same records)."""
+    rows = []
+    for gi, g in enumerate(grants):
+        admin = g.consent == "admin"
+        kind = "AllPrincipals" if admin else "Principal"
+        user = "" if admin else accounts[g.grantor].native_id
+        scope = " ".join(g.scopes)
+        ids = [g.sp_id, graph_sp] + ([user] if user else [])
+        sp_props = [
+            ("AccountEnabled", "[]", "[true]"),
+            ("AppPrincipalId", "[]", json.dumps([g.app_id])),
+            ("DisplayName", "[]", json.dumps([g.app])),
+            ("ServicePrincipalName", "[]", json.dumps([g.app_id])),
+            (
+                "Included Updated Properties",
+                None,
+                _quoted("AccountEnabled, AppPrincipalId, DisplayName, ServicePrincipalName"),
+            ),
+            ("TargetId.ServicePrincipalNames", None, _quoted(g.app_id)),
+        ]
+        grant_props = [
+            ("DelegatedPermissionGrant.Scope", None, _quoted(" " + scope)),
+            ("DelegatedPermissionGrant.ConsentType", None, _quoted(kind)),
+            ("ServicePrincipal.ObjectID", None, _quoted(g.sp_id)),
+            ("ServicePrincipal.DisplayName", None, None),
+            ("ServicePrincipal.AppId", None, None),
+            ("ServicePrincipal.Name", None, None),
+            ("TargetId.ServicePrincipalNames", None, _quoted(GRAPH_SPNS)),
+        ]
+        permissions = (
+            f"[] => [[Id: {_grant_id(*ids)}, ClientId: {g.sp_id}, PrincipalId: {user}, "
+            f"ResourceId: {graph_sp}, ConsentType: {kind}, Scope:  {scope}, "
+            "CreatedDateTime: , LastModifiedDateTime ]]; "
+        )
+        consent_props = [
+            ("ConsentContext.IsAdminConsent", None, _quoted(str(admin))),
+            ("ConsentContext.IsAppOnly", None, _quoted("False")),
+            ("ConsentContext.OnBehalfOfAll", None, _quoted(str(admin))),
+            ("ConsentContext.Tags", None, _quoted("WindowsAzureActiveDirectoryIntegratedApp")),
+            ("ConsentAction.Permissions", None, _quoted(permissions)),
+            ("TargetId.ServicePrincipalNames", None, _quoted(g.app_id)),
+        ]
+        for action, target_id, target_name, props in (
+            ("Add service principal", g.sp_id, g.app, sp_props),
+            ("Add delegated permission grant", graph_sp, "Microsoft Graph", grant_props),
+            ("Consent to application", g.sp_id, g.app, consent_props),
+        ):
+            rows.append(
+                {
+                    "grant": gi,
+                    "action": action,
+                    "target_id": target_id,
+                    "target_name": target_name,
+                    "correlation": g.correlation,
+                    "props": [
+                        dict(zip(("displayName", "oldValue", "newValue"), p, strict=True))
+                        for p in props
+                    ],
+                }
+            )
+    schema = pa.schema(
+        [
+            ("grant", pa.int32()),
+            ("action", pa.string()),
+            ("target_id", pa.string()),
+            ("target_name", pa.string()),
+            ("correlation", pa.string()),
+            ("props", pa.list_(_PROP)),
+        ]
+    )
+    return pa.Table.from_pylist(rows, schema=schema)
+
 
 _SOURCE = """CASE
      WHEN ev.action IN ('GetObject', 'PutObject', 'ListBuckets') THEN 's3.amazonaws.com'

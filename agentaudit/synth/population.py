@@ -229,6 +229,23 @@ class Alert:
 
 
 @dataclass
+class Grant:
+    """A third-party app connected to Entra by consent: one consent flow in the audit log."""
+
+    at: datetime
+    grantor: int  # the consenting person's entra_user account
+    app: str
+    app_id: str
+    sp_id: str  # the app's service principal in the tenant
+    owner_tenant: str  # the publisher's tenant
+    scopes: list[str]
+    consent: str  # user (for the employee alone) | admin (for every user of the tenant)
+    ai: bool
+    new_sp: bool  # this consent created the service principal (the app's first in the tenant)
+    correlation: str
+
+
+@dataclass
 class Population:
     config: SynthConfig
     start: datetime
@@ -244,6 +261,8 @@ class Population:
     log_gap: tuple[datetime, datetime] | None = None
     taken: set[int] = field(default_factory=set)  # accounts already given a planted role
     security_admin: int | None = None  # the human account that revokes by hand (AWS)
+    grants: list[Grant] = field(default_factory=list)
+    graph_sp: str = ""  # Microsoft Graph's service principal in the tenant (consents' resource)
 
 
 class Ids:
@@ -292,6 +311,7 @@ def build(config: SynthConfig) -> Population:
     _plant_anomalies(pop, rng)
     _rates(pop, rng)
     _more_identities(pop, shapes)
+    _consents(pop, np.random.default_rng([config.seed, 3]))
     if config.log_gap_hours > 0:
         gap_start = start + timedelta(days=config.days * 0.4, hours=3)
         pop.log_gap = (gap_start, gap_start + timedelta(hours=config.log_gap_hours))
@@ -1009,3 +1029,90 @@ def _rates(pop: Population, rng: np.random.Generator) -> None:
     for a in pop.accounts:
         a.active_from = a.active_from or pop.start
         a.active_to = a.active_to or pop.end
+
+
+# Third-party apps employees and admins connect to Entra. The AI apps are named as the
+# catalogue (assess/ai_apps.csv) knows them; the Claude connector carries its published appId.
+# Scopes are Microsoft Graph delegated permissions.
+CONSENT_APPS_AI = [
+    (
+        "M365 MCP Client for Claude",
+        "08ad6f98-a4f8-4635-bb8d-f1a3044760f0",
+        ["User.Read", "Mail.Read", "Files.Read.All", "Calendars.Read", "offline_access"],
+    ),
+    (
+        "ChatGPT",
+        None,
+        [
+            "openid",
+            "profile",
+            "email",
+            "User.Read",
+            "Files.Read.All",
+            "Sites.Read.All",
+            "offline_access",
+        ],
+    ),
+    ("Otter.ai", None, ["User.Read", "Calendars.Read", "OnlineMeetings.Read", "offline_access"]),
+    ("Fireflies.ai Notetaker", None, ["User.Read", "Calendars.ReadWrite", "offline_access"]),
+    ("Grammarly", None, ["openid", "profile", "User.Read"]),
+    ("Perplexity Enterprise", None, ["User.Read", "Files.Read.All", "offline_access"]),
+]
+CONSENT_APPS = [
+    ("Zoom", None, ["User.Read", "Calendars.ReadWrite", "offline_access"]),
+    ("Calendly", None, ["User.Read", "Calendars.ReadWrite", "offline_access"]),
+    ("DocuSign", None, ["openid", "profile", "email", "User.Read"]),
+    ("Miro", None, ["openid", "profile", "User.Read"]),
+    ("Lucid", None, ["User.Read", "Files.Read", "offline_access"]),
+    ("Smartsheet", None, ["openid", "email", "User.Read"]),
+]
+
+
+def _consents(pop: Population, rng: np.random.Generator) -> None:
+    """Consent flows in the window: employees consenting for themselves (every other one to
+    an AI app) and security admins consenting for the tenant. A separate random stream, so
+    the rest of the population does not move with these counts."""
+    cfg = pop.config
+    ids = Ids(rng)
+    pop.graph_sp = ids.guid()
+    entra = {a.person: a for a in pop.accounts if a.kind == "entra_user"}
+    employees = [
+        entra[i]
+        for i, p in enumerate(pop.people)
+        if p.status == "active" and p.department != "Security" and i in entra
+    ]
+    admins = [entra[i] for i in range(3) if i in entra]
+    apps: dict[str, tuple[str, str, str]] = {}  # name -> app id, sp id, owner tenant
+    plan = [("user", k % 2 == 0) for k in range(cfg.user_consents if employees else 0)]
+    plan += [("admin", k % 2 == 1) for k in range(cfg.admin_consents)]
+    for consent, ai in plan:
+        choices = CONSENT_APPS_AI if ai else CONSENT_APPS
+        name, app_id, scopes = choices[int(rng.integers(0, len(choices)))]
+        pool = employees if consent == "user" else admins
+        grantor = pool[int(rng.integers(0, len(pool)))]
+        new = name not in apps
+        if new:
+            apps[name] = (app_id or ids.guid(), ids.guid(), ids.guid())
+        day = int(rng.integers(0, cfg.days))
+        at = pop.start + timedelta(days=day, hours=float(rng.uniform(9, 17)))
+        pop.grants.append(
+            Grant(
+                at,
+                grantor.idx,
+                name,
+                apps[name][0],
+                apps[name][1],
+                apps[name][2],
+                list(scopes),
+                consent,
+                ai,
+                new,
+                ids.guid(),
+            )
+        )
+    # the service principal is created by the app's first consent in time
+    first: dict[str, datetime] = {}
+    for g in pop.grants:
+        first[g.app] = min(first.get(g.app, g.at), g.at)
+    for g in pop.grants:
+        g.new_sp = g.at == first[g.app]

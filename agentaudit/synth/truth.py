@@ -48,6 +48,12 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
         a.key for a in active if (last_activity(a) or end - timedelta(days=10_000)) < stale_before
     )
     shadow = sorted(a.key for a in nhis if not a.in_inventory)
+    # and Microsoft Graph's, the resource each delegated permission grant names
+    consented = sorted(
+        {f"entra:{g.sp_id}" for g in pop.grants}
+        | ({f"entra:{pop.graph_sp}"} if pop.grants else set())
+    )
+    consented_ai = sorted({f"entra:{g.sp_id}" for g in pop.grants if g.ai})
     orphaned = sorted(
         (
             {
@@ -150,8 +156,11 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
         "nhis": {
             "active": len(active),
             "by_platform": dict(sorted(by_platform.items())),
-            "identities": sorted(a.key for a in nhis),
-            "ai_agents": sorted(a.key for a in nhis if a.ai),
+            # with the service principals consents created (enterprise apps: NHIs that are
+            # seen only as a target, never acting in the logs)
+            "identities": sorted([a.key for a in nhis] + consented),
+            "ai_agents": sorted([a.key for a in nhis if a.ai] + consented_ai),
+            "target_only": consented,
             "decommissioned": sorted(a.key for a in nhis if a.decommissioned_at is not None),
         },
         "nhi_to_human_ratio": round(len(active) / n_humans, 4) if n_humans else None,
@@ -206,6 +215,21 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
             "hours": cfg.log_gap_hours,
         },
         "interactive_nhis": sorted(a.key for a in nhis if tracker.interactive[a.idx]),
+        "consents": [
+            {
+                "app": g.app,
+                "app_id": g.app_id,
+                "identity_key": f"entra:{g.sp_id}",
+                "granted_by": pop.accounts[g.grantor].name,
+                "consent_type": g.consent,
+                "channel": "self_service" if g.consent == "user" else "admin",
+                "scopes": g.scopes,
+                "granted_at": _iso(g.at),
+                "ai": g.ai,
+                "created_service_principal": g.new_sp,
+            }
+            for g in sorted(pop.grants, key=lambda g: g.at)
+        ],
     }
 
 

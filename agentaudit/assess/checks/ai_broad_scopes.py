@@ -14,17 +14,20 @@ CHECK = Check(
     "for apps from unverified publishers.",
     criterion="G1",
     owasp="NHI5",
+    # one finding per app, every employee's grant in its evidence
     sql="""SELECT coalesce(g.for_key, g.platform || ':' || coalesce(g.app_id, g.app))
                       AS identity_key,
                   NULL AS credential_key,
-                  coalesce(g.app, g.app_id) || ' (' || g.catalogue_app || ') granted '
-                  || array_to_string(g.scopes, ' ') || ' by '
-                  || coalesce(g.granted_by_person, g.granted_by_name, g.granted_by) || ' on '
-                  || strftime(g.granted_at, '%Y-%m-%d') AS evidence
+                  string_agg(coalesce(g.app, g.app_id) || ' (' || g.catalogue_app || ') granted '
+                             || array_to_string(g.scopes, ' ') || ' by '
+                             || coalesce(g.granted_by_person, g.granted_by_name, g.granted_by)
+                             || ' on ' || strftime(g.granted_at, '%Y-%m-%d'),
+                             '; ' ORDER BY g.granted_at) AS evidence
            FROM ai_app_grants g,
                 (SELECT CAST(json(value) AS VARCHAR[]) AS patterns FROM aa_policy
                  WHERE key = 'broad_scope_patterns') p
            WHERE g.consent_type = 'user'
              AND EXISTS (SELECT 1 FROM unnest(g.scopes) s(scope), unnest(p.patterns) q(pattern)
-                         WHERE starts_with(lower(scope), lower(pattern)))""",
+                         WHERE starts_with(lower(scope), lower(pattern)))
+           GROUP BY ALL""",
 )

@@ -14,15 +14,19 @@ CHECK = Check(
     "workflow, fine-grained token approval, key issuance by automation).",
     criterion="D2",
     owasp="NHI3",
+    # one finding per identity and credential: a consent flow creates the app's service
+    # principal and grants it, and several employees may consent to one app
     sql="""SELECT coalesce(for_key, platform || ':' || for_id) AS identity_key,
                   credential_created AS credential_key,
-                  created || ' ' || coalesce(for_name, for_id, '?') || ' issued by '
-                  || coalesce(issuer_person, issuer_name, issued_by) || ' on '
-                  || strftime(issued_at, '%Y-%m-%d')
-                  || coalesce(' with ' || array_to_string(scopes, ' '), '')
-                  || CASE WHEN first_used_at IS NULL THEN '; never used since'
-                          ELSE '; first used ' || strftime(first_used_at, '%Y-%m-%d') END
-                  AS evidence
+                  string_agg(created || ' ' || coalesce(for_name, for_id, '?') || ' issued by '
+                             || coalesce(issuer_person, issuer_name, issued_by) || ' on '
+                             || strftime(issued_at, '%Y-%m-%d')
+                             || coalesce(' with ' || array_to_string(scopes, ' '), '')
+                             || CASE WHEN first_used_at IS NULL THEN ', never used since'
+                                     ELSE ', first used ' || strftime(first_used_at, '%Y-%m-%d')
+                                END,
+                             '; ' ORDER BY issued_at) AS evidence
            FROM credential_issuance
-           WHERE channel = 'self_service' AND NOT in_inventory""",
+           WHERE channel = 'self_service' AND NOT in_inventory
+           GROUP BY ALL""",
 )

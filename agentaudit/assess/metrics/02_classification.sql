@@ -119,7 +119,7 @@ seen AS (
     JOIN identity_signals s USING (identity_key)
     LEFT JOIN inventory_agents v ON v.identity_key = i.identity_key),
 ai AS (
-    SELECT *, coalesce(ai_inventory, ai_agent_ua, ai_calls, ai_name) AS ai_rule
+    SELECT *, coalesce(ai_inventory, ai_agent_ua, ai_calls, ai_catalogue, ai_name) AS ai_rule
     FROM (SELECT *,
               CASE WHEN inventory_kind = 'ai_agent' THEN 'inventory kind ai_agent' END
                   AS ai_inventory,
@@ -130,6 +130,14 @@ ai AS (
               (SELECT 'calls ' || min(s.framework) FROM sig s
                WHERE s.field = 'event_type' AND list_contains(actions, s.pattern))
                   AS ai_calls,
+              -- an app of the AI app catalogue (assess/ai_apps.csv), by its Entra appId or
+              -- its name; the catalogue's generic name row is left to the name signatures
+              (SELECT 'AI app catalogue: ' || min(c.app) FROM aa_ai_apps c
+               WHERE c.platform IN (platform, 'any') AND c.category <> 'generic'
+                 AND ((c.match = 'app_id' AND c.pattern = lower(entra_app_id))
+                      OR (c.match = 'name'
+                          AND regexp_matches(coalesce(display_name, name, ''), c.pattern, 'i'))))
+                  AS ai_catalogue,
               (SELECT 'name ' || min(s.framework) FROM sig s
                WHERE s.field = 'name' AND (contains(lower(name), s.pattern)
                                            OR contains(lower(display_name), s.pattern)))

@@ -50,9 +50,13 @@ ev AS (
 ),
 issued AS (
     SELECT ev.*,
-           -- Entra: the modified properties of the first target, by name
+           -- Entra: the modified properties of the first target, by name (a Graph record,
+           -- or the same record under `properties` as diagnostic settings stream it)
            CASE WHEN source_format = 'entra_audit'
-                THEN CAST(json_extract(j, '$.targetResources[0].modifiedProperties') AS JSON[])
+                THEN CAST(coalesce(
+                    json_extract(j, '$.targetResources[0].modifiedProperties'),
+                    json_extract(j, '$.properties.targetResources[0].modifiedProperties'))
+                    AS JSON[])
            END AS props
     FROM ev
 ),
@@ -73,7 +77,7 @@ named AS (
                list_filter(props, lambda p: p->>'displayName' = 'TargetId.ServicePrincipalNames')[1]->>'newValue',
                '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
                AS entra_app_id,
-           j->>'correlationId' AS correlation_id
+           coalesce(j->>'correlationId', j->>'$.properties.correlationId') AS correlation_id
     FROM issued i
 ),
 shaped AS (
@@ -102,6 +106,11 @@ shaped AS (
                WHEN action IN ('Add delegated permission grant',
                                'Add app role assignment to service principal')
                    THEN coalesce(entra_grantee_name, target_name)
+               -- an Okta consent names the app as an AppInstance target when at all (a
+               -- user's consent lists only the scopes): else the client's known name
+               WHEN source_format = 'okta_system_log' AND created = 'oauth_grant'
+                   THEN list_filter(CAST(json_extract(j, '$.target[*]') AS JSON[]),
+                                    lambda t: t->>'type' = 'AppInstance')[1]->>'displayName'
                WHEN source_format = 'github_audit'
                    THEN coalesce(j->>'$.name', j->>'$.integration',
                                  j->>'$.oauth_application_name', j->>'$.user_programmatic_access_name',
@@ -158,19 +167,30 @@ ledger AS (
 -- The created identity among those classified: by its native id, else by its name (one
 -- equality join on either key; an OR in the join would compare every pair).
 known AS (
-    SELECT platform, k, identity_key, in_inventory
-    FROM (SELECT platform, native_id AS k, identity_key, in_inventory, 0 AS pref
+    SELECT platform, k, identity_key, in_inventory, class, label
+    FROM (SELECT platform, native_id AS k, identity_key, in_inventory, class,
+                 coalesce(display_name, name) AS label, 0 AS pref
           FROM classified_identities WHERE native_id IS NOT NULL
           UNION ALL
-          SELECT platform, name, identity_key, in_inventory, 1
+          SELECT platform, name, identity_key, in_inventory, class,
+                 coalesce(display_name, name), 1
           FROM classified_identities WHERE name IS NOT NULL)
     QUALIFY row_number() OVER (PARTITION BY platform, k ORDER BY pref, identity_key) = 1
 ),
+-- A user account created for a person (a new hire provisioned) is not NHI issuance: a
+-- created user counts when it is classified an NHI or, unresolved (never seen acting), when
+-- it is an IAM user or carries a service name (the classification's naming rule).
 numbered AS (
     SELECT l.*, t.identity_key AS for_key, t.in_inventory AS for_in_inventory,
-           row_number() OVER () AS ledger_row
+           t.label AS for_label, row_number() OVER () AS ledger_row
     FROM ledger l
     LEFT JOIN known t ON t.platform = l.platform AND t.k = l.for_id
+    WHERE l.created <> 'user'
+       OR t.class = 'nhi'
+       OR (coalesce(t.class, 'unresolved') = 'unresolved'
+           AND (l.platform = 'aws'
+                   OR regexp_matches(lower(coalesce(l.for_name, l.for_id, '')),
+                                     '(^|[^a-z])(svc|service|bot|robot|automation|sync|integration|daemon|cron|pipeline|deploy|ci)([^a-z]|$)')))
 ),
 -- First use after issuance: by the created credential, or by the created identity (grants
 -- and user creations are not followed). Equality joins, then the earliest later event.
@@ -187,7 +207,7 @@ used_identity AS (
     GROUP BY ALL
 )
 SELECT l.event_time AS issued_at, l.platform, l.source_format, l.event_id, l.event_type,
-       l.created, l.for_id, l.for_name, l.for_key,
+       l.created, l.for_id, coalesce(l.for_name, l.for_label) AS for_name, l.for_key,
        l.credential_created,
        lower(coalesce(nullif(l.entra_app_id, ''),
                       CASE WHEN l.source_format = 'okta_system_log' THEN l.j->>'$.client.id' END))

@@ -90,6 +90,8 @@ def test_every_generated_consent_is_in_the_ledger_with_its_channel_and_ai_apps_a
         for c in truth["consents"]
     )
     assert got == want
+    # each app is used: the consenting person signs in to it (its appId in the sign-in log)
+    assert grants.first_used_at.notna().all()
     created = ledger[ledger.created == "service_principal"]
     assert sorted(created.for_name) == sorted(
         c["app"] for c in truth["consents"] if c["created_service_principal"]

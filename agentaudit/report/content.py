@@ -511,14 +511,27 @@ def anomalies(a: Assessment, charts: Charts) -> str:
     )
 
 
+def _discovery_gap(a: Assessment) -> str | None:
+    """The discovery audit's own figure for roadmap step 1: issuance outside IT above the
+    policy's share (not a scored criterion, so the criteria alone would call the step done)."""
+    m = a.metrics.get("metric_issuance", {})
+    share, limit = m.get("self_service_share"), a.policy.get("self_service_issuance_share_max")
+    if share is None or limit is None or share <= limit:
+        return None
+    return (
+        f"{m.get('self_service', 0)} of {m.get('issued', 0)} NHIs, credentials and grants were "
+        f"issued through self-service outside IT ({pct(share)}; policy: at most {pct(limit)})"
+    )
+
+
 def roadmap(a: Assessment) -> str:
     failing = {c.id for c in a.criteria if c.status != "pass"}
+    extra = {"Shadow agent discovery audit": _discovery_gap(a)}
     items = []
     for title, crit, text in ACTIONS:  # the list numbers them
         mine = [c for c in a.criteria if c.id in crit and c.id in failing]
-        status = (
-            "in place — keep it" if not mine else "; ".join(f"{c.id}: {c.detail}" for c in mine)
-        )
+        notes = [f"{c.id}: {c.detail}" for c in mine] + ([extra[title]] if extra.get(title) else [])
+        status = "in place — keep it" if not notes else "; ".join(notes)
         items.append(
             f"<li><h3>{esc(title)}</h3><p>{esc(text)}</p>"
             f"<p class='aa-note'>For this client: {esc(status)}</p></li>"

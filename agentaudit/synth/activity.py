@@ -432,14 +432,23 @@ def lifecycle_events(pop: Population, source: str, lo: datetime, hi: datetime) -
 def consent_events(pop: Population, source: str, lo: datetime, hi: datetime) -> Events:
     """Consent flows in [lo, hi), as Entra's audit log writes each: the app's service
     principal created (by its first consent), the delegated permission grant, the consent;
-    one correlation id, a few milliseconds apart, initiated by the consenting person."""
-    if source != "entra_audit":
+    one correlation id, a few milliseconds apart, initiated by the consenting person. In the
+    sign-in log, the employee's sign-ins to the app they consented to."""
+    if source not in ("entra_audit", "entra_signin"):
         return Events.empty()
     rows: list[tuple[int, int, str, int]] = []  # ts, grantor, action, grant
     for gi, g in enumerate(pop.grants):
+        t = _epoch_us(g.at)
+        if source == "entra_signin":
+            # the person who consented signs in to the app: the sign-in the consent prompt
+            # was part of, then again the next two days
+            for day in range(3):
+                at = g.at + timedelta(days=day, seconds=1)
+                if lo <= at < hi and at < pop.end:
+                    rows.append((_epoch_us(at), g.grantor, "Sign-in activity", gi))
+            continue
         if not (lo <= g.at < hi):
             continue
-        t = _epoch_us(g.at)
         if g.new_sp:
             rows.append((t, g.grantor, "Add service principal", gi))
         rows.append((t + 120_000, g.grantor, "Add delegated permission grant", gi))
@@ -456,7 +465,7 @@ def consent_events(pop: Population, source: str, lo: datetime, hi: datetime) -> 
         np.array([pop.accounts[x].ua for x in acct], object),
         np.full(n, -1, np.int32),
         np.ones(n, bool),
-        np.zeros(n, np.int8),
+        np.full(n, 1 if source == "entra_signin" else 0, np.int8),
         np.full(n, -1, np.int32),
         grant.astype(np.int32),
     )

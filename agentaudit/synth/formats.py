@@ -112,8 +112,9 @@ SELECT
     'authenticationRequirement': CASE WHEN a.kind IN ('entra_user', 'entra_guest')
                                       THEN 'multiFactorAuthentication'
                                       ELSE 'singleFactorAuthentication' END,
-    'appId': coalesce(a.app_id, '4765445b-32c6-49b0-83e6-1d93765276ca'),
-    'appDisplayName': CASE WHEN a.kind IN ('entra_user', 'entra_guest') THEN 'Microsoft Teams'
+    'appId': coalesce(gp.app_id, a.app_id, '4765445b-32c6-49b0-83e6-1d93765276ca'),
+    'appDisplayName': CASE WHEN gp.app_id IS NOT NULL THEN gp.target_name
+                           WHEN a.kind IN ('entra_user', 'entra_guest') THEN 'Microsoft Teams'
                            ELSE a.display END,
     'ipAddress': ev.ip,
     'userAgent': nullif(ev.ua, ''),
@@ -135,6 +136,7 @@ SELECT
   }} AS properties
 FROM evh ev JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
+LEFT JOIN consent gp ON gp."grant" = ev."grant" AND gp.action = 'Consent to application'
 ORDER BY ev.ts, ev.seq
 """
 
@@ -282,6 +284,7 @@ def consent_table(grants: list, accounts: list, graph_sp: str) -> pa.Table:
                 {
                     "grant": gi,
                     "action": action,
+                    "app_id": g.app_id,
                     "target_id": target_id,
                     "target_name": target_name,
                     "correlation": g.correlation,
@@ -295,6 +298,7 @@ def consent_table(grants: list, accounts: list, graph_sp: str) -> pa.Table:
         [
             ("grant", pa.int32()),
             ("action", pa.string()),
+            ("app_id", pa.string()),
             ("target_id", pa.string()),
             ("target_name", pa.string()),
             ("correlation", pa.string()),

@@ -192,12 +192,21 @@ numbered AS (
                    OR regexp_matches(lower(coalesce(l.for_name, l.for_id, '')),
                                      '(^|[^a-z])(svc|service|bot|robot|automation|sync|integration|daemon|cron|pipeline|deploy|ci)([^a-z]|$)')))
 ),
--- First use after issuance: by the created credential, or by the created identity (grants
--- and user creations are not followed). Equality joins, then the earliest later event.
+-- First use after issuance: by the created credential, by the created identity (grants
+-- and user creations are not followed), or by the app's appId in sign-ins. Equality joins, then the earliest later event.
 used_credential AS (
     SELECT n.ledger_row, min(u.event_time) AS at
     FROM numbered n JOIN events u ON u.credential_id = n.credential_created
     WHERE u.event_time > n.event_time
+    GROUP BY ALL
+),
+-- an app connected by consent acts through the users who sign in to it: its appId in the
+-- sign-in log is its use
+used_app AS (
+    SELECT n.ledger_row, min(u.event_time) AS at
+    FROM numbered n JOIN events u ON u.app_id = n.entra_app_id
+    WHERE u.source_format = 'entra_signin' AND u.event_time > n.event_time
+      AND n.created IN ('service_principal', 'application', 'oauth_grant')
     GROUP BY ALL
 ),
 used_identity AS (
@@ -232,13 +241,14 @@ SELECT l.event_time AS issued_at, l.platform, l.source_format, l.event_id, l.eve
        END AS channel,
        l.consent_type, nullif(list_filter(l.scope_list, lambda x: x <> ''), []) AS scopes,
        coalesce(l.for_in_inventory, false) AS in_inventory,
-       least(uc.at, ui.at) AS first_used_at
+       least(uc.at, ui.at, ua.at) AS first_used_at
 FROM numbered l
 CROSS JOIN (SELECT ['api_token', 'access_key', 'personal_access_token', 'client_secret',
                     'github_app_token', 'oauth_client'] AS automation_credentials)
 LEFT JOIN classified_identities a ON a.identity_key = l.actor_key
 LEFT JOIN used_credential uc USING (ledger_row)
-LEFT JOIN used_identity ui USING (ledger_row);
+LEFT JOIN used_identity ui USING (ledger_row)
+LEFT JOIN used_app ua USING (ledger_row);
 
 -- name: ai_app_grants
 -- measures: access granted to AI apps and agents: consent grants, app installations and OAuth

@@ -29,8 +29,9 @@ from agentaudit import siem
 from agentaudit.db import insert_rows, scalar, setting
 
 HEAD_BYTES = 1 << 20
-WRAPPER_KEYS = ("Records", "value", "Events", "logEvents", "QueryResultRows")
-_WRAPPER_RE = re.compile(r'"(Records|value|Events|logEvents|QueryResultRows)"\s*:\s*\[')
+# `data`: Okta's newer APIs (the AI agents list) page their objects as `{"data": [...]}`.
+WRAPPER_KEYS = ("Records", "value", "Events", "logEvents", "QueryResultRows", "data")
+_WRAPPER_RE = re.compile(r'"(Records|value|Events|logEvents|QueryResultRows|data)"\s*:\s*\[')
 MAX_RAW_CHARS = 20_000  # raw text kept for one reject
 # Largest record DuckDB's readers take; a larger one sends its file down the record-by-record
 # salvage path. DuckDB sizes its read buffers from this (16x): at 256 MB, reading one 650 MB

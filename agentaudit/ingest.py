@@ -509,7 +509,7 @@ class Loader:
                 )
                 continue
             rejected = base.write_rejects(con, staged, item.path)
-            if reader.target in ("roster", "inventory", "alerts"):
+            if reader.target in ("roster", "inventory", "alerts", "agent_registry"):
                 loaded = base.write_table(con, staged, reader.target)
             else:
                 loaded = res.rows_loaded

@@ -64,8 +64,19 @@ CREATE TABLE IF NOT EXISTS events (
     target_type        VARCHAR,
     resource           VARCHAR,
     raw                VARCHAR USING COMPRESSION zstd,  -- long JSON text: zstd is ~6x smaller than FSST and faster to write
+    -- the platform's own agent markers (docs/agents.md): the agent acting in the event, what
+    -- the platform calls it, its parent (an Entra agent blueprint), and the person it acts for
+    agent_id           VARCHAR,
+    agent_type         VARCHAR,
+    agent_parent_id    VARCHAR,
+    on_behalf_of       VARCHAR,
     PRIMARY KEY (file_id, record_no)
 );
+-- databases written before the agent markers
+ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_id VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_type VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_parent_id VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS on_behalf_of VARCHAR;
 
 CREATE TABLE IF NOT EXISTS identities (
     identity_key   VARCHAR PRIMARY KEY,
@@ -148,4 +159,22 @@ CREATE TABLE IF NOT EXISTS alerts (
     action     VARCHAR,
     action_at  TIMESTAMPTZ,
     action_by  VARCHAR
+);
+
+-- The identity platforms' own agent registries (Entra agent identities, blueprints and agent
+-- users listed through Microsoft Graph; Okta's AI agents API): a third source beside the
+-- client's inventory and the logs.
+CREATE TABLE IF NOT EXISTS agent_registry (
+    file_id     INTEGER NOT NULL,
+    record_no   BIGINT NOT NULL,
+    source      VARCHAR NOT NULL,   -- entra_agent_registry | okta_ai_agents
+    platform    VARCHAR NOT NULL,
+    native_id   VARCHAR NOT NULL,
+    kind        VARCHAR NOT NULL,   -- blueprint | blueprint_principal | agent_identity | agent_user | ai_agent
+    name        VARCHAR,
+    app_id      VARCHAR,
+    parent_id   VARCHAR,            -- the blueprint's appId (agent identities), the agent identity (agent users)
+    sponsors    VARCHAR[],          -- sponsors' or owners' UPNs / e-mails (lower case)
+    status      VARCHAR,
+    created_at  TIMESTAMPTZ
 );

@@ -41,6 +41,7 @@ METRIC_VIEWS = (
     "metric_audit_trail",
     "metric_lifecycle",
     "metric_issuance",
+    "metric_native_agents",
 )
 
 # The tables an Assessment carries, each the content of the view of the same name.
@@ -64,6 +65,9 @@ TABLES = (
     "people",
     "credential_issuance",
     "ai_app_grants",
+    "ai_agents",
+    "agent_reconciliation",
+    "agent_delegations",
 )
 
 
@@ -340,6 +344,34 @@ class Assessment:
                 )
             ],
             "credential_issuance_summary": self.issuance_summary(),
+            "ai_agents": [
+                {
+                    "identity_key": r["identity_key"],
+                    "name": r["name"],
+                    "platform": r["platform"],
+                    "known_from": r["known_from"],
+                    "parent": r["parent"],
+                    "sponsor": r["sponsor"],
+                    "in_registry": bool(r["in_registry"]),
+                    "in_inventory": bool(r["in_inventory"]),
+                    "acted_in_logs": bool(r["acted_in_logs"]),
+                }
+                for r in sorted(records(t["ai_agents"]), key=lambda r: r["identity_key"])
+            ],
+            "agent_delegations": [
+                {
+                    "agent": r["agent_key"],
+                    "person": r["person"],
+                    "person_active": bool(r["person_active"]),
+                    "events": int(r["events"]),
+                    "first_at": _iso(r["first_at"]),
+                    "last_at": _iso(r["last_at"]),
+                }
+                for r in sorted(
+                    records(t["agent_delegations"]),
+                    key=lambda r: (r["agent_key"], str(r["person"])),
+                )
+            ],
             "data_gaps": self.data_gaps,
             "policy": {k: v for k, v in self.policy.items()},
         }

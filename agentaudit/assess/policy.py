@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
         "FullAccess",
         "iam:*",
     ],
+    # Agents acting for people (docs/agents.md): a person whose delegation reaches more agents
+    # than this is reported
+    "delegation_agents_max": 5,
     # The discovery audit (docs/discovery.md): self-service issuance is shown beside D1/D2
     "self_service_issuance_share_max": 0.0,  # share of issuance outside IT's channels
     "broad_scope_patterns": [  # delegated scopes that reach mail, files or the directory

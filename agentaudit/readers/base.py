@@ -44,7 +44,14 @@ EVENT_COLUMNS = (
     "target_name",
     "target_type",
     "resource",
+    "agent_id",
+    "agent_type",
+    "agent_parent_id",
+    "on_behalf_of",
 )
+# Readers of platforms without agent markers leave them empty.
+NO_AGENT_SQL = """NULL::VARCHAR AS agent_id, NULL::VARCHAR AS agent_type,
+    NULL::VARCHAR AS agent_parent_id, NULL::VARCHAR AS on_behalf_of"""
 
 
 Fields = dict[str, tuple[str, ...]]
@@ -72,6 +79,8 @@ class Reader:
     containers: tuple[str, ...] = ("ndjson", "json_array", "json_wrapper", "json_document")
     prepare: Callable[[Sample], Sample] | None = None  # e.g. unwrap a JSON-wrapped CSV
     extra_sql: tuple[str, ...] = field(default=())  # more inserts from `_staged` (targets...)
+    # events: agent_id, agent_type, agent_parent_id, on_behalf_of (the platform's markers)
+    agent_sql: str = NO_AGENT_SQL
 
 
 def mapped_cte(reader: Reader, file_column: bool = False) -> str:
@@ -93,6 +102,7 @@ def mapped_cte(reader: Reader, file_column: bool = False) -> str:
         cols.append(f"{expr} AS {name}")
     path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
     keep = ("file_id, " if file_column else "") + "rec_no, _problem, _text, _j, _l"
+    agents = f",\n{reader.agent_sql}" if reader.target == "events" else ""
     # json_valid first rather than try(): TRY re-runs a failing chunk row by row and cost
     # a third more on every file, bad records or not.
     extract = f"CASE WHEN json_valid(_j) THEN json_extract_string(_j, {path_list}) END"
@@ -100,7 +110,7 @@ def mapped_cte(reader: Reader, file_column: bool = False) -> str:
                FROM (SELECT {"file_id, " if file_column else ""}rec_no, problem AS _problem,
                             raw AS _text, {reader.record_sql} AS _j FROM _raw)),
     f AS (SELECT {keep}, {", ".join(cols)} FROM _x),
-    m AS (SELECT {keep}, {reader.columns_sql} FROM f)"""
+    m AS (SELECT {keep}, {reader.columns_sql}{agents} FROM f)"""
 
 
 _RECORD_PROBLEM = """CASE WHEN _problem IS NOT NULL THEN _problem

@@ -48,6 +48,19 @@ FIELDS = {
     "resource_arn": ("$.resources[0].ARN",),
     "resource_type": ("$.resources[0].type",),
     "event_source": ("$.eventSource",),
+    # Amazon Bedrock AgentCore (eventSource bedrock-agentcore.amazonaws.com; request and
+    # response names from the service model): the agent's workload identity, its runtime,
+    # and the end user a token was requested for or an invocation named
+    "aws_region": ("$.awsRegion",),
+    "recipient": ("$.recipientAccountId",),
+    "workload_name": ("$.requestParameters.workloadName",),
+    "created_name": ("$.requestParameters.name",),
+    "workload_arn": (
+        "$.responseElements.workloadIdentityArn",
+        "$.responseElements.workloadIdentityDetails.workloadIdentityArn",
+    ),
+    "runtime_arn": ("$.requestParameters.agentRuntimeArn",),
+    "agent_user": ("$.requestParameters.userId", "$.requestParameters.runtimeUserId"),
 }
 
 # A role session of IAM Identity Center (roles `AWSReservedSSO_<permission set>_<hex>` under
@@ -152,6 +165,32 @@ FROM (SELECT *, CASE event_type WHEN 'CreateUser' THEN 'IAMUser' ELSE 'Role' END
 WHERE arn IS NOT NULL
 """
 
+# The agent of an AgentCore event: its workload identity (by ARN; a token request names it by
+# `workloadName`), else the runtime invoked. The caller is the runtime's execution role or an
+# admin; a token for a user id, or an invocation naming one, is the agent acting for them
+# (a string the caller asserts: AWS does not verify it).
+_WORKLOAD_ARN = """'arn:aws:bedrock-agentcore:' || aws_region || ':'
+                   || coalesce(recipient, account_id)
+                   || ':workload-identity-directory/default/workload-identity/'"""
+AGENTS = f"""
+    CASE WHEN event_source = 'bedrock-agentcore.amazonaws.com' THEN coalesce(
+        workload_arn,
+        {_WORKLOAD_ARN} || coalesce(workload_name,
+                                     CASE WHEN event_name = 'CreateWorkloadIdentity'
+                                          THEN created_name END),
+        runtime_arn) END AS agent_id,
+    CASE WHEN event_source = 'bedrock-agentcore.amazonaws.com'
+              AND coalesce(workload_arn, workload_name, runtime_arn,
+                           CASE WHEN event_name = 'CreateWorkloadIdentity'
+                                THEN created_name END) IS NOT NULL
+         THEN CASE WHEN coalesce(workload_arn, workload_name, created_name) IS NULL
+                   THEN 'agentcore_runtime' ELSE 'agentcore_workload_identity' END
+    END AS agent_type,
+    NULL::VARCHAR AS agent_parent_id,
+    CASE WHEN event_source = 'bedrock-agentcore.amazonaws.com' THEN agent_user END
+        AS on_behalf_of
+"""
+
 READER = Reader(
     name="cloudtrail",
     title="AWS CloudTrail",
@@ -163,4 +202,5 @@ READER = Reader(
     time_field="eventTime (or @timestamp)",
     actor_field="userIdentity (arn, principalId or invokedBy)",
     extra_sql=(ACCESS_KEYS, CREATED),
+    agent_sql=AGENTS,
 )

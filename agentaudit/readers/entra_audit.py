@@ -38,6 +38,12 @@ FIELDS = {
     + prop("$.targetResources[0].userPrincipalName"),
     "t0_type": prop("$.targetResources[0].type"),
     "service": prop("$.loggedByService"),
+    # Entra Agent ID: the agentType of the target and of the initiator, and the blueprint
+    # (its object id) each belongs to (learn.microsoft.com, "Agent ID audit logs")
+    "t0_agent_type": prop("$.targetResources[0].agentType"),
+    "t0_blueprint": prop("$.targetResources[0].blueprintId"),
+    "by_agent_type": prop("$.initiatedBy.app.agentType") + prop("$.performedBy.agentType"),
+    "by_blueprint": prop("$.initiatedBy.app.blueprintId") + prop("$.performedBy.blueprintId"),
 }
 
 ACTOR_ID = "coalesce(user_id, app_sp_id, app_id, app_display)"
@@ -61,18 +67,35 @@ MAPPING = f"""
     t0_id AS target_id, t0_name AS target_name, t0_type AS target_type, service AS resource
 """
 
+AGENTIC = "('agenticApp', 'agenticAppInstance', 'agentIdentityBlueprintPrincipal', 'agentIDuser')"
+
+# The agent an audit record is about: the target when it is an Agent ID object (created,
+# changed, given a sponsor), else the initiating agent. Its parent is the blueprint's object id
+# (sign-ins name the blueprint by appId: the assessment maps one to the other).
+AGENTS = f"""
+    CASE WHEN t0_agent_type IN {AGENTIC} THEN t0_id
+         WHEN by_agent_type IN {AGENTIC} THEN {ACTOR_ID} END AS agent_id,
+    CASE WHEN t0_agent_type IN {AGENTIC} THEN t0_agent_type
+         WHEN by_agent_type IN {AGENTIC} THEN by_agent_type END AS agent_type,
+    CASE WHEN t0_agent_type IN {AGENTIC} THEN nullif(t0_blueprint, t0_id)
+         WHEN by_agent_type IN {AGENTIC} THEN by_blueprint END AS agent_parent_id,
+    NULL::VARCHAR AS on_behalf_of
+"""
+
 _TARGETS = """(SELECT s.*, unnest(json_extract(coalesce(raw::JSON->'properties', raw::JSON),
                                           '$.targetResources[*]')) AS t
               FROM _staged s WHERE reject_reason IS NULL
-                AND (raw LIKE '%"ServicePrincipal"%' OR raw LIKE '%"Application"%'))"""
+                AND (raw LIKE '%"ServicePrincipal"%' OR raw LIKE '%"Application"%'
+                     OR raw LIKE '%"agentIDuser"%'))"""
 
-# Service principals and applications named as targets are identities.
+# Service principals, applications and agents' user accounts named as targets are identities.
 TARGET_IDENTITIES = f"""
 INSERT INTO _extra_identities
 SELECT 'entra:' || (t->>'id'), 'entra', t->>'id', aa_none(t->>'displayName'),
        aa_none(t->>'displayName'), t->>'type', NULL, NULL, NULL, NULL, source_format, file_id
 FROM {_TARGETS}
-WHERE t->>'type' IN ('ServicePrincipal', 'Application') AND aa_none(t->>'id') IS NOT NULL
+WHERE (t->>'type' IN ('ServicePrincipal', 'Application') OR t->>'agentType' = 'agentIDuser')
+  AND aa_none(t->>'id') IS NOT NULL
 """
 
 # "Add/Remove service principal credentials" and certificate/secret updates name the key.
@@ -116,4 +139,5 @@ READER = Reader(
     time_field="activityDateTime (or time)",
     actor_field="initiatedBy.user.id or initiatedBy.app",
     extra_sql=(TARGET_IDENTITIES, CREDENTIALS),
+    agent_sql=AGENTS,
 )

@@ -58,6 +58,12 @@ FIELDS = {
     "interactive": prop("$.isInteractive"),
     "resource_id": prop("$.resourceId") + prop("$.resourceServicePrincipalId"),
     "resource_name": prop("$.resourceDisplayName"),
+    # Entra Agent ID (Graph beta `signIn.agent`, the `Agent` column in Sentinel's tables):
+    # agentType is the calling identity, agentSubjectType the token's subject
+    "agent_caller": prop("$.agent.agentType"),
+    "agent_subject": prop("$.agent.agentSubjectType"),
+    "agent_parent_app": prop("$.agent.parentAppId"),
+    "agent_subject_parent": prop("$.agent.agentSubjectParentId"),
 }
 
 IS_MI = """(lower(coalesce(category, '')) = 'managedidentitysigninlogs'
@@ -111,6 +117,25 @@ MAPPING = f"""
     resource_name AS resource
 """
 
+# The agentic values of agentType / agentSubjectType (notAgentic and unknownFutureValue are not).
+AGENTIC = "('agenticApp', 'agenticAppInstance', 'agentIdentityBlueprintPrincipal', 'agentIDuser')"
+
+# The subject agentic: the actor is the agent (a blueprint principal, an agent identity, an
+# agent's user account). Only the caller agentic: an agent identity (its id is its appId)
+# obtained a token for a person, the actor, and acts for them.
+AGENTS = f"""
+    CASE WHEN agent_subject IN {AGENTIC} THEN CASE WHEN {IS_SP} THEN sp_id ELSE user_id END
+         WHEN agent_caller IN {AGENTIC} THEN app_id END AS agent_id,
+    CASE WHEN agent_subject IN {AGENTIC} THEN agent_subject
+         WHEN agent_caller IN {AGENTIC} THEN agent_caller
+         ELSE coalesce(agent_subject, agent_caller) END AS agent_type,
+    CASE WHEN agent_subject = 'agentIDuser' THEN agent_subject_parent
+         WHEN agent_subject IN {AGENTIC} OR agent_caller IN {AGENTIC}
+              THEN coalesce(agent_parent_app, agent_subject_parent) END AS agent_parent_id,
+    CASE WHEN agent_caller IN {AGENTIC} AND coalesce(agent_subject, '') NOT IN {AGENTIC}
+              AND user_id IS NOT NULL THEN 'entra:' || user_id END AS on_behalf_of
+"""
+
 READER = Reader(
     name="entra_signin",
     title="Microsoft Entra sign-in logs",
@@ -120,4 +145,5 @@ READER = Reader(
     columns_sql=MAPPING,
     time_field="createdDateTime (or time)",
     actor_field="userId or servicePrincipalId",
+    agent_sql=AGENTS,
 )

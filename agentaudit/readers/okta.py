@@ -39,6 +39,15 @@ FIELDS = {
     "t1_name": ("$.target[1].displayName",),
     "t1_type": ("$.target[1].type",),
     "request_uri": ("$.debugContext.debugData.requestUri", "$.debugcontext.debugData.requestUri"),
+    # Okta for AI Agents (Event Types catalogue): a registered agent's target details, and a
+    # token's `actor` delegation chain and `subject` (tokens are the first or second target)
+    "t0_wlp_type": ("$.target[0].detailEntry.workloadPrincipalType",),
+    "token_actor": ("$.target[0].detailEntry.actor", "$.target[1].detailEntry.actor"),
+    "token_subject": ("$.target[0].detailEntry.subject", "$.target[1].detailEntry.subject"),
+    "token_subject_profile": (
+        "$.target[0].detailEntry.subject_profile",
+        "$.target[1].detailEntry.subject_profile",
+    ),
 }
 
 MAPPING = f"""
@@ -68,6 +77,27 @@ MAPPING = f"""
     request_uri AS resource
 """
 
+# The agent of an event: the AI agent an admin registered or changed (the target; a key
+# event names it only in its request URI), or the agent a token was issued to (the token's
+# `actor` chain, outermost `sub` with `sub_profile` ai_agent); it acts for the token's subject
+# when that is a user (an ID-JAG or an access token exchanged for one).
+_CHAIN_AGENT = """CASE WHEN contains(replace(token_actor, ' ', ''), '"sub_profile":"ai_agent"')
+                       THEN regexp_extract(token_actor, '"sub"\\s*:\\s*"([^"]+)"', 1) END"""
+AGENTS = f"""
+    coalesce(
+        CASE WHEN starts_with(event_type, 'workload_principal.ai_agent.')
+                  OR t0_wlp_type = 'AI_AGENT'
+             THEN coalesce(nullif(regexp_extract(request_uri, '/ai-agents/([A-Za-z0-9]+)', 1), ''),
+                           CASE WHEN t0_type <> 'AIAgentCredential' THEN t0_id END) END,
+        {_CHAIN_AGENT}) AS agent_id,
+    CASE WHEN starts_with(event_type, 'workload_principal.ai_agent.')
+              OR t0_wlp_type = 'AI_AGENT' OR {_CHAIN_AGENT} IS NOT NULL
+         THEN 'ai_agent' END AS agent_type,
+    NULL::VARCHAR AS agent_parent_id,
+    CASE WHEN {_CHAIN_AGENT} IS NOT NULL AND token_subject_profile = 'user'
+         THEN 'okta:' || token_subject END AS on_behalf_of
+"""
+
 # API tokens named as targets (system.api_token.create / .revoke) are credentials too.
 TOKENS = """
 INSERT INTO _extra_credentials
@@ -91,4 +121,5 @@ READER = Reader(
     time_field="published",
     actor_field="actor.id",
     extra_sql=(TOKENS,),
+    agent_sql=AGENTS,
 )

@@ -114,13 +114,22 @@ seen AS (
            s.activity_count AS event_count,
            s.* EXCLUDE (identity_key, platform, vendor_type), i.platform, i.vendor_type,
            v.agent_id, v.kind AS inventory_kind, v.owner_email, v.privileges,
-           v.last_reviewed_at, v.decommissioned_at
+           v.last_reviewed_at, v.decommissioned_at,
+           pa.role AS agent_role, pa.agent_type AS platform_agent_type,
+           pa.parent_key AS agent_parent, pa.sponsors AS agent_sponsors,
+           coalesce(pa.in_registry, false) AS in_registry
     FROM identities i
     JOIN identity_signals s USING (identity_key)
-    LEFT JOIN inventory_agents v ON v.identity_key = i.identity_key),
+    LEFT JOIN inventory_agents v ON v.identity_key = i.identity_key
+    LEFT JOIN platform_agents pa ON pa.identity_key = i.identity_key),
 ai AS (
-    SELECT *, coalesce(ai_inventory, ai_agent_ua, ai_calls, ai_catalogue, ai_name) AS ai_rule
+    SELECT *, coalesce(ai_platform, ai_inventory, ai_agent_ua, ai_calls, ai_catalogue, ai_name)
+                  AS ai_rule
     FROM (SELECT *,
+              -- the identity platform registers it as an agent (a blueprint or an agent's
+              -- user account is part of an agent, not one of its own)
+              CASE WHEN agent_role = 'agent' THEN 'platform: ' || platform_agent_type END
+                  AS ai_platform,
               CASE WHEN inventory_kind = 'ai_agent' THEN 'inventory kind ai_agent' END
                   AS ai_inventory,
               (SELECT 'user agent of ' || min(s.framework) FROM sig s
@@ -148,11 +157,15 @@ decided AS (
         CASE
           WHEN agent_id IS NOT NULL THEN ['nhi', 'listed in the agent inventory as '
                                                  || inventory_kind || ' (' || agent_id || ')', 'high']
+          WHEN agent_role IS NOT NULL
+               THEN ['nhi', 'the identity platform names it an agent ' || replace(agent_role, '_', ' ')
+                            || ' (' || platform_agent_type || ')', 'high']
           WHEN vendor_app IS NOT NULL
                THEN ['nhi', app_vendor || ' first-party application ' || vendor_app
                             || ' (vendor-managed)', 'high']
           WHEN vendor_type IN ('PublicClientApp', 'Client', 'AppInstance', 'SystemPrincipal')
-               THEN ['nhi', 'Okta actor type ' || vendor_type, 'high']
+               THEN ['nhi', CASE WHEN platform = 'auth0' THEN 'Auth0 application (client)'
+                                 ELSE 'Okta actor type ' || vendor_type END, 'high']
           WHEN vendor_type = 'ServicePrincipal' THEN ['nhi', 'Entra service principal', 'high']
           WHEN vendor_type = 'ManagedIdentity' THEN ['nhi', 'Entra managed identity', 'high']
           WHEN vendor_type = 'IdentityCenterUser'
@@ -257,9 +270,11 @@ SELECT identity_key, platform, native_id, name, display_name, vendor_type,
        decision[1] AS class, decision[2] AS classification_rule, decision[3] AS confidence,
        override_decision IS NOT NULL AS overridden, override_reason, override_reviewer,
        rule_decision[1] AS rule_class, rule_decision[2] AS rule_reason,
-       decision[1] = 'nhi' AND ai_rule IS NOT NULL AS is_ai_agent, ai_rule,
+       decision[1] = 'nhi' AND ai_rule IS NOT NULL AND coalesce(agent_role, 'agent') = 'agent'
+           AS is_ai_agent, ai_rule,
        vendor_app IS NOT NULL AS vendor_managed,
-       agent_id, inventory_kind, owner_email, privileges, last_reviewed_at, decommissioned_at,
+       agent_id, inventory_kind, coalesce(owner_email, agent_sponsors[1]) AS owner_email,
+       privileges, last_reviewed_at, decommissioned_at,
        agent_id IS NOT NULL AS in_inventory, true AS seen_in_exports,
        CASE WHEN decision[1] IN ('human', 'unresolved')
                  OR (decision[1] = 'external_human' AND person_strength = 1) THEN person END
@@ -271,8 +286,14 @@ SELECT identity_key, platform, native_id, name, display_name, vendor_type,
        granted_by, first_seen, last_activity, event_count, any_interactive,
        (decommissioned_at IS NULL
         OR decommissioned_at > (SELECT end_at FROM assessment_window))
-           AND NOT (target_only AND agent_id IS NULL AND override_decision IS NULL)
-           AS is_active
+           AND NOT (target_only AND agent_id IS NULL AND override_decision IS NULL
+                    AND NOT in_registry)
+           AS is_active,
+       agent_role, agent_parent, agent_sponsors[1] AS sponsor, in_registry,
+       CASE WHEN decision[1] <> 'nhi' OR coalesce(agent_role, 'agent') <> 'agent' THEN NULL
+            WHEN ai_platform IS NOT NULL THEN 'platform'
+            WHEN ai_inventory IS NOT NULL THEN 'inventory'
+            WHEN ai_rule IS NOT NULL THEN 'signature' END AS known_from
 FROM overridden
 UNION ALL
 SELECT v.platform || ':' || v.platform_id, v.platform, v.platform_id, v.name, v.name, NULL,
@@ -290,9 +311,36 @@ SELECT v.platform || ':' || v.platform_id, v.platform, v.platform_id, v.name, v.
        CASE WHEN v.kind = 'ai_agent' THEN 'inventory kind ai_agent' END, false,
        v.agent_id, v.kind, v.owner_email, v.privileges, v.last_reviewed_at, v.decommissioned_at,
        true, false, NULL, NULL, NULL, false, NULL, NULL, NULL, 0, false,
-       v.decommissioned_at IS NULL OR v.decommissioned_at > (SELECT end_at FROM assessment_window)
+       v.decommissioned_at IS NULL OR v.decommissioned_at > (SELECT end_at FROM assessment_window),
+       pa.role, pa.parent_key, pa.sponsors[1], coalesce(pa.in_registry, false),
+       CASE WHEN pa.role = 'agent' THEN 'platform' WHEN v.kind = 'ai_agent' THEN 'inventory' END
 FROM inventory_agents v LEFT JOIN aa_overrides o ON o.identity_key = v.platform || ':' || v.platform_id
-WHERE v.identity_key IS NULL;
+LEFT JOIN platform_agents pa ON pa.identity_key = v.platform || ':' || v.platform_id
+WHERE v.identity_key IS NULL
+UNION ALL
+-- agents a platform names that act under another identity (an AgentCore workload identity
+-- is used by its runtime's role) or that only its registry lists
+SELECT pa.identity_key, pa.platform, pa.native_id, pa.name, pa.name, NULL,
+       'agent ' || replace(pa.role, '_', ' '),
+       coalesce(o.decision, 'nhi'),
+       CASE WHEN o.decision IS NOT NULL
+            THEN 'consultant review: ' || o.reason || coalesce(' (' || o.reviewer || ')', '')
+            ELSE 'the identity platform names it an agent ' || replace(pa.role, '_', ' ')
+                 || ' (' || pa.agent_type || ')' END,
+       CASE WHEN o.decision IS NOT NULL THEN 'reviewed' ELSE 'high' END,
+       o.decision IS NOT NULL, o.reason, o.reviewer,
+       'nhi', 'the identity platform names it an agent ' || replace(pa.role, '_', ' '),
+       coalesce(o.decision, 'nhi') = 'nhi' AND pa.role = 'agent',
+       CASE WHEN pa.role = 'agent' THEN 'platform: ' || pa.agent_type END, false,
+       NULL, NULL, pa.sponsors[1], NULL, NULL, NULL,
+       false, true, NULL, NULL, NULL, false, NULL, pa.first_acted, pa.last_acted, 0, false,
+       true,
+       pa.role, pa.parent_key, pa.sponsors[1], pa.in_registry,
+       CASE WHEN pa.role = 'agent' THEN 'platform' END
+FROM platform_agents pa LEFT JOIN aa_overrides o USING (identity_key)
+WHERE pa.identity_key NOT IN (SELECT identity_key FROM identities)
+  AND pa.identity_key NOT IN (SELECT platform || ':' || platform_id FROM inventory_agents
+                              WHERE platform_id IS NOT NULL);
 
 -- name: nhis
 -- measures: the non-human identities (classified_identities where class = 'nhi')

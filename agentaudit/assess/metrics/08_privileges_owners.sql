@@ -26,8 +26,8 @@ FROM (SELECT (SELECT count(*) FROM inventory_agents) > 0 AS evidenced,
               WHERE NOT aa_accepted('NHI-OVERPRIVILEGED', p.identity_key, NULL)) AS privileged);
 
 -- name: orphaned_nhis
--- measures: inventoried active NHIs whose owner is missing or not an active employee in the
---           HR roster
+-- measures: active NHIs the inventory or a platform's agent registry lists whose owner (or
+--           registry sponsor) is missing or not an active employee in the HR roster
 -- unit: identities
 -- feeds: G3, the orphaned-NHI finding
 CREATE OR REPLACE VIEW orphaned_nhis AS
@@ -36,7 +36,7 @@ SELECT n.identity_key, n.platform, n.name, n.agent_id, n.owner_email,
             WHEN p.email IS NULL THEN 'owner not in the HR roster'
             ELSE 'owner status ' || p.status END AS why
 FROM nhis n LEFT JOIN roster_people p ON p.email = n.owner_email
-WHERE n.is_active AND n.in_inventory AND NOT coalesce(p.is_active, false);
+WHERE n.is_active AND (n.in_inventory OR n.in_registry) AND NOT coalesce(p.is_active, false);
 
 -- name: metric_owner_coverage
 -- measures: G3, share of active NHIs (inventoried or not) whose owner is an active employee

@@ -13,7 +13,7 @@ from conftest import FIXTURES
 from samples import SAMPLES, needs_samples, panther_folder
 
 import agentaudit
-from agentaudit.assess import assess
+from agentaudit.assess import assess, records
 from agentaudit.assess.views import catalogue
 from agentaudit.cli import main
 from agentaudit.errors import InputError
@@ -102,6 +102,35 @@ def test_every_generated_consent_is_in_the_ledger_with_its_channel_and_ai_apps_a
     )
     self_service = [c for c in truth["consents"] if c["channel"] == "self_service"]
     assert (truth["generator"]["config"]["user_consents"] == 0) == (not self_service)
+
+
+def test_platform_agents_are_known_from_the_platform_under_their_blueprint(profile):
+    """The generated Entra Agent ID agents: AI agents known from the platform, grouped under the
+    blueprint (its principal not an agent of its own), with their sponsors; the registry-only
+    agent is not shadow; every delegation chain the truth plants is found, leavers marked."""
+    truth, result, _ = profile
+    want = truth["platform_agents"]
+    agents = {g["identity_key"]: g for g in result.to_dict()["ai_agents"]}
+    native = {k for k, g in agents.items() if g["known_from"] == "platform"}
+    assert native == set(want["agents"])
+    for key in want["agents"]:
+        assert agents[key]["parent"] == want["blueprint"]
+        assert agents[key]["sponsor"] == want["sponsors"][key]
+    assert want["blueprint"] not in agents
+    status = {
+        r["identity_key"]: r["status"] for r in records(result.tables["agent_reconciliation"])
+    }
+    for key in want["registry_only"]:
+        assert status[key] == "registry only"
+        assert key not in set(result.tables["shadow_agents"]["identity_key"])
+    chains = {
+        (d["agent"], d["person"], not d["person_active"])
+        for d in result.to_dict()["agent_delegations"]
+    }
+    assert chains == {tuple(c) for c in want["delegations"]}
+    m = result.metrics["metric_native_agents"]
+    assert m["platform"] == len(want["agents"])
+    assert m["acting_for_leavers"] == len({c[0] for c in want["delegations"] if c[2]})
 
 
 @pytest.mark.parametrize("name", ["level1", "level5"])

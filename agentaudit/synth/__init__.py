@@ -113,6 +113,8 @@ def _accounts_table(pop: Population) -> pa.Table:
             "sso_role": [x.extra.get("role") for x in a],
             "member": [x.extra.get("member") for x in a],
             "home_tenant": [x.extra.get("home_tenant") for x in a],
+            "parent_app": [x.extra.get("parent_app") for x in a],
+            "parent_obj": [x.extra.get("parent_obj") for x in a],
             # the person's e-mail, as a SAML identity provider names them
             "email": [pop.people[x.person].email if x.person is not None else None for x in a],
         }
@@ -140,6 +142,7 @@ def _chunk(
             activity.planted_events(pop, source, lo, hi, rng),
             activity.lifecycle_events(pop, source, lo, hi),
             activity.consent_events(pop, source, lo, hi),
+            activity.delegation_events(pop, source, lo, hi),
         ]
     )
     if pop.log_gap and source == "okta":
@@ -245,6 +248,7 @@ def _fmt(dt: datetime | None, iso: bool = True) -> str:
 
 def _client_files(pop: Population, tracker: _Tracker, out: Path) -> list[Path]:
     files = [_roster(pop, out), _inventory(pop, out), _alerts(pop, out)]
+    files += _agent_registry(pop, out)
     if pop.config.credential_report:
         files.append(_credential_report(pop, tracker, out))
     return files
@@ -438,3 +442,90 @@ def _credential_report(pop: Population, tracker: _Tracker, out: Path) -> Path:
             ]
         )
     return _write_csv(out / "aws" / "credential_report.csv", CREDENTIAL_REPORT_HEADER, rows)
+
+
+def _agent_registry(pop: Population, out: Path) -> list[Path]:
+    """The tenant's Entra Agent ID objects as Microsoft Graph lists them (beta): the blueprint,
+    its principal, and the agent identities with their sponsors (`$expand=sponsors`)."""
+    if not pop.blueprint:
+        return []
+    folder = out / "entra"
+    folder.mkdir(parents=True, exist_ok=True)
+    people = {p.email: p for p in pop.people}
+    graph = "https://graph.microsoft.com/beta/$metadata#"
+
+    def sponsor(email: str) -> list[dict]:
+        p = people.get(email)
+        user = next(a for a in pop.accounts if a.kind == "entra_user" and a.name == email)
+        return [
+            {
+                "@odata.type": "#microsoft.graph.user",
+                "id": user.native_id,
+                "displayName": p.display if p else email,
+                "userPrincipalName": email,
+                "mail": email,
+            }
+        ]
+
+    bp = pop.blueprint
+    principal = next(a for a in pop.accounts if a.kind == "entra_blueprint")
+    agents = [a for a in pop.accounts if a.kind == "entra_agent"]
+    lists = {
+        "agent_blueprints.json": (
+            "applications/microsoft.graph.agentIdentityBlueprint(sponsors())",
+            [
+                {
+                    "@odata.type": "#microsoft.graph.agentIdentityBlueprint",
+                    "id": bp["object_id"],
+                    "appId": bp["app_id"],
+                    "displayName": bp["name"],
+                    "identifierUris": [f"api://{bp['app_id']}"],
+                    "createdDateTime": _fmt(principal.created_at),
+                    "signInAudience": "AzureADMyOrg",
+                    "sponsors": sponsor(principal.extra["sponsor"]),
+                }
+            ],
+        ),
+        "agent_blueprint_principals.json": (
+            "servicePrincipals/microsoft.graph.agentIdentityBlueprintPrincipal(sponsors())",
+            [
+                {
+                    "@odata.type": "#microsoft.graph.agentIdentityBlueprintPrincipal",
+                    "id": principal.native_id,
+                    "appId": bp["app_id"],
+                    "displayName": bp["name"],
+                    "createdDateTime": _fmt(principal.created_at),
+                    "accountEnabled": True,
+                    "servicePrincipalType": "Application",
+                    "servicePrincipalNames": [bp["app_id"], f"api://{bp['app_id']}"],
+                    "sponsors": sponsor(principal.extra["sponsor"]),
+                }
+            ],
+        ),
+        "agent_identities.json": (
+            "servicePrincipals/microsoft.graph.agentIdentity(sponsors())",
+            [
+                {
+                    "@odata.type": "#microsoft.graph.agentIdentity",
+                    "id": a.native_id,
+                    "appId": a.native_id,
+                    "displayName": a.display,
+                    "createdDateTime": _fmt(a.created_at),
+                    "createdByAppId": bp["app_id"],
+                    "agentIdentityBlueprintId": bp["app_id"],
+                    "accountEnabled": True,
+                    "servicePrincipalType": "ServiceIdentity",
+                    "tags": [],
+                    "sponsors": sponsor(a.extra["sponsor"]),
+                }
+                for a in agents
+            ],
+        ),
+    }
+    paths = []
+    for name, (context, value) in lists.items():
+        path = folder / name
+        doc = {"@odata.context": graph + context, "value": value}
+        path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths

@@ -80,12 +80,22 @@ ACTIONS: dict[str, list[tuple[str, float]]] = {
     "github_machine": [("git.clone", 0.5), ("git.push", 0.3), ("repo.download_zip", 0.2)],
     "okta_auto": [("app.oauth2.as.token.grant.access_token", 1.0)],
     "entra_auto": [("Sign-in activity", 1.0)],
+    "entra_agent": [("Sign-in activity", 1.0)],
+    "entra_blueprint": [("Sign-in activity", 1.0)],
     "aws_auto": [("GetCallerIdentity", 1.0)],
 }
 
 SOURCES = {
     "okta": ("okta_user", "okta_client", "okta_svc", "okta_auto"),
-    "entra_signin": ("entra_user", "entra_guest", "entra_sp", "entra_mi", "entra_auto"),
+    "entra_signin": (
+        "entra_user",
+        "entra_guest",
+        "entra_sp",
+        "entra_mi",
+        "entra_auto",
+        "entra_agent",
+        "entra_blueprint",
+    ),
     "entra_audit": ("entra_sync",),
     "cloudtrail": ("aws_human", "aws_sso", "aws_user", "aws_role", "aws_auto"),
     "github": ("github_user", "github_bot", "github_machine", "github_oauth"),
@@ -468,6 +478,38 @@ def consent_events(pop: Population, source: str, lo: datetime, hi: datetime) -> 
         np.full(n, 1 if source == "entra_signin" else 0, np.int8),
         np.full(n, -1, np.int32),
         grant.astype(np.int32),
+    )
+
+
+def delegation_events(pop: Population, source: str, lo: datetime, hi: datetime) -> Events:
+    """People's sign-ins through an agent that acts for them (Entra: the user is the subject,
+    the agent identity the client): every third day at mid-morning, while the chain lasts.
+    The agent is named as the event's target."""
+    if source != "entra_signin" or not pop.delegations:
+        return Events.empty()
+    rows: list[tuple[int, int, int]] = []  # ts, person, agent
+    for agent, person, t0, t1 in pop.delegations:
+        day = t0.replace(hour=10, minute=0, second=0, microsecond=0)
+        while day < min(t1, hi):
+            at = day + timedelta(minutes=person % 50)
+            if lo <= at < hi and t0 <= at < t1:
+                rows.append((_epoch_us(at), person, agent))
+            day += timedelta(days=3)
+    if not rows:
+        return Events.empty()
+    ts, acct, agent = (np.array(x) for x in zip(*rows, strict=True))
+    n = len(ts)
+    return Events(
+        ts.astype(np.int64),
+        acct.astype(np.int32),
+        np.full(n, "Sign-in activity", object),
+        np.array([pop.accounts[x].ip for x in acct], object),
+        np.array([pop.accounts[x].ua for x in acct], object),
+        np.full(n, -1, np.int32),
+        np.ones(n, bool),
+        np.zeros(n, np.int8),
+        agent.astype(np.int32),
+        np.full(n, -1, np.int32),
     )
 
 

@@ -68,6 +68,10 @@ class SynthConfig:
     # each are AI apps from the catalogue (assess/ai_apps.csv), the rest ordinary SaaS.
     user_consents: int = 4
     admin_consents: int = 2
+    # AI agents with an identity of their own on Entra Agent ID: agent identities made from one
+    # blueprint, with sponsors, acting for people (delegated sign-ins) and listed in the
+    # registry export Microsoft Graph gives (the last one only there, not in the inventory)
+    native_agents: int = 3
     # CloudTrail as one file a month (`monthly`) or as S3 delivers it (`s3`: per region, a
     # file about every five minutes, under AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/)
     cloudtrail_layout: str = "monthly"

@@ -92,7 +92,9 @@ SELECT
   strftime(ev.ts, '%Y-%m-%dT%H:%M:%S.%fZ') AS time,
   '/tenants/{tenant}/providers/Microsoft.aadiam' AS resourceId,
   'Sign-in activity' AS operationName, '1.0' AS operationVersion,
-  CASE WHEN a.kind IN ('entra_user', 'entra_guest') THEN 'SignInLogs'
+  CASE WHEN a.kind IN ('entra_user', 'entra_guest') AND ev.target >= 0
+            THEN 'NonInteractiveUserSignInLogs'
+       WHEN a.kind IN ('entra_user', 'entra_guest') THEN 'SignInLogs'
        WHEN a.kind = 'entra_mi' THEN 'ManagedIdentitySignInLogs'
        ELSE 'ServicePrincipalSignInLogs' END AS category,
   '{tenant}' AS tenantId,
@@ -112,13 +114,14 @@ SELECT
     'authenticationRequirement': CASE WHEN a.kind IN ('entra_user', 'entra_guest')
                                       THEN 'multiFactorAuthentication'
                                       ELSE 'singleFactorAuthentication' END,
-    'appId': coalesce(gp.app_id, a.app_id, '4765445b-32c6-49b0-83e6-1d93765276ca'),
+    'appId': coalesce(gp.app_id, t.app_id, a.app_id, '4765445b-32c6-49b0-83e6-1d93765276ca'),
     'appDisplayName': CASE WHEN gp.app_id IS NOT NULL THEN gp.target_name
+                           WHEN t.idx IS NOT NULL THEN t.display
                            WHEN a.kind IN ('entra_user', 'entra_guest') THEN 'Microsoft Teams'
                            ELSE a.display END,
     'ipAddress': ev.ip,
     'userAgent': nullif(ev.ua, ''),
-    'isInteractive': a.kind IN ('entra_user', 'entra_guest'),
+    'isInteractive': a.kind IN ('entra_user', 'entra_guest') AND ev.target < 0,
     'status': {{'errorCode': CASE WHEN ev.ok THEN 0 ELSE 7000215 END,
                'failureReason': CASE WHEN ev.ok THEN NULL
                                      ELSE 'Invalid client secret provided.' END}},
@@ -131,11 +134,25 @@ SELECT
                                  THEN a.display END,
     'servicePrincipalCredentialKeyId': CASE WHEN c.type = 'client_secret' THEN c.id END,
     'clientCredentialType': CASE a.kind WHEN 'entra_sp' THEN 'clientSecret'
+                                 WHEN 'entra_agent' THEN 'federatedIdentityCredential'
                                  WHEN 'entra_mi' THEN 'managedIdentity' ELSE 'none' END,
-    'managedIdentityType': CASE WHEN a.kind = 'entra_mi' THEN 'systemAssigned' ELSE 'none' END
+    'managedIdentityType': CASE WHEN a.kind = 'entra_mi' THEN 'systemAssigned' ELSE 'none' END,
+    -- Entra Agent ID (Graph beta signIn.agent): the caller's and the subject's agent type
+    'agent': CASE
+       WHEN a.kind = 'entra_agent' THEN {{'agentType': 'agenticAppInstance',
+            'agentSubjectType': 'agenticAppInstance', 'parentAppId': a.parent_app,
+            'agentSubjectParentId': a.parent_obj}}
+       WHEN a.kind = 'entra_blueprint' THEN {{'agentType': 'agentIdentityBlueprintPrincipal',
+            'agentSubjectType': 'agentIdentityBlueprintPrincipal', 'parentAppId': NULL::VARCHAR,
+            'agentSubjectParentId': NULL::VARCHAR}}
+       WHEN t.idx IS NOT NULL THEN {{'agentType': 'agenticAppInstance',
+            'agentSubjectType': 'notAgentic', 'parentAppId': t.parent_app,
+            'agentSubjectParentId': NULL::VARCHAR}}
+    END
   }} AS properties
 FROM evh ev JOIN acc a ON a.idx = ev.acct
 LEFT JOIN cred c ON c.idx = ev.cred
+LEFT JOIN acc t ON t.idx = ev.target
 LEFT JOIN consent gp ON gp."grant" = ev."grant" AND gp.action = 'Consent to application'
 ORDER BY ev.ts, ev.seq
 """

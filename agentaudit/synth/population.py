@@ -263,6 +263,9 @@ class Population:
     security_admin: int | None = None  # the human account that revokes by hand (AWS)
     grants: list[Grant] = field(default_factory=list)
     graph_sp: str = ""  # Microsoft Graph's service principal in the tenant (consents' resource)
+    blueprint: dict = field(default_factory=dict)  # the Entra agent identity blueprint
+    # (agent account, person account, from, to): an agent acting for a person
+    delegations: list[tuple[int, int, datetime, datetime]] = field(default_factory=list)
 
 
 class Ids:
@@ -312,6 +315,7 @@ def build(config: SynthConfig) -> Population:
     _rates(pop, rng)
     _more_identities(pop, shapes)
     _consents(pop, np.random.default_rng([config.seed, 3]))
+    _native_agents(pop, np.random.default_rng([config.seed, 4]))
     if config.log_gap_hours > 0:
         gap_start = start + timedelta(days=config.days * 0.4, hours=3)
         pop.log_gap = (gap_start, gap_start + timedelta(hours=config.log_gap_hours))
@@ -1116,3 +1120,98 @@ def _consents(pop: Population, rng: np.random.Generator) -> None:
         first[g.app] = min(first.get(g.app, g.at), g.at)
     for g in pop.grants:
         g.new_sp = g.at == first[g.app]
+
+
+def _native_agents(pop: Population, rng: np.random.Generator) -> None:
+    """Agents with an identity of their own on Entra Agent ID: one blueprint (its principal
+    signs in to issue the agents' tokens) and `native_agents` agent identities made from it,
+    sponsored by engineers; the last is registered only in Entra (not in the client's
+    inventory). Each acts for a few people (delegated sign-ins through the agent); at the
+    profiles that plant owners who left, one agent's sponsor has left. A separate random
+    stream, so the rest of the population does not move."""
+    cfg = pop.config
+    if cfg.native_agents <= 0:
+        return
+    ids = Ids(rng)
+    end = pop.end
+    active = [i for i, p in enumerate(pop.people) if p.status == "active"]
+    engineers = [i for i in active if pop.people[i].department in ("Engineering", "Data")] or active
+    left = [i for i, p in enumerate(pop.people) if p.status == "terminated"]
+    blueprint_app, blueprint_obj = ids.guid(), ids.guid()
+    pop.blueprint = {
+        "app_id": blueprint_app,
+        "object_id": blueprint_obj,
+        "name": "Contoso Agent Blueprint",
+    }
+    principal = ids.guid()
+    common = dict(
+        is_human=False,
+        platform="entra",
+        profile="business",
+        ua="",
+        active_from=pop.start,
+        active_to=end,
+    )
+    bp = _new_account(
+        pop,
+        kind="entra_blueprint",
+        key=f"entra:{principal}",
+        native_id=principal,
+        name=pop.blueprint["name"],
+        display=pop.blueprint["name"],
+        inventory_kind="service_account",
+        ip="10.2.250.10",
+        rate=4.0,
+        extra={
+            "app_id": blueprint_app,
+            "in_registry": True,
+            "sponsor": pop.people[engineers[0]].email,
+        },
+        **common,
+    )
+    bp.created_at = pop.start - timedelta(days=60)
+    for k in range(cfg.native_agents):
+        sp = ids.guid()  # an agent identity's id is its appId
+        sponsor = engineers[int(rng.integers(0, len(engineers)))]
+        if k == 0 and cfg.owner_terminated_share > 0 and left:
+            sponsor = left[0]
+        listed = k < cfg.native_agents - 1
+        name = f"Agent ID {AGENT_NAMES[k % len(AGENT_NAMES)]} {k + 1}"
+        a = _new_account(
+            pop,
+            kind="entra_agent",
+            key=f"entra:{sp}",
+            native_id=sp,
+            name=name,
+            display=name,
+            inventory_kind="ai_agent",
+            ai=True,
+            ip=f"10.2.251.{10 + k}",
+            rate=float(rng.uniform(4, 10)),
+            in_inventory=listed,
+            agent_id=f"AG-{3000 + k}" if listed else "",
+            owner=pop.people[sponsor].email,
+            reviewed_at=end - timedelta(days=float(rng.uniform(5, 60))) if listed else None,
+            privileges=["Files.Read.All"],
+            extra={
+                "app_id": sp,
+                "parent_app": blueprint_app,
+                "parent_obj": blueprint_obj,
+                "in_registry": True,
+                "sponsor": pop.people[sponsor].email,
+            },
+            **common,
+        )
+        a.created_at = pop.start - timedelta(days=30)
+        # the people it acts for: a delegated sign-in through the agent a few times a week
+        entra = {x.person: x.idx for x in pop.accounts if x.kind == "entra_user"}
+        people = [p for p in active if p in entra]
+        for person in rng.choice(people, size=min(2, len(people)), replace=False):
+            pop.delegations.append((a.idx, entra[int(person)], pop.start, end))
+        if k == 0 and left:
+            p_left = left[-1]
+            when = pop.people[p_left].termination_date
+            if p_left in entra and when:
+                stop = min(_at(when), end)
+                if stop > pop.start + timedelta(days=3):
+                    pop.delegations.append((a.idx, entra[p_left], pop.start, stop))

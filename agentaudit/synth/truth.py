@@ -47,7 +47,8 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
     dormant = sorted(
         a.key for a in active if (last_activity(a) or end - timedelta(days=10_000)) < stale_before
     )
-    shadow = sorted(a.key for a in nhis if not a.in_inventory)
+    # a platform's agent registry lists an NHI as well as the inventory does
+    shadow = sorted(a.key for a in nhis if not a.in_inventory and not a.extra.get("in_registry"))
     # and Microsoft Graph's, the resource each delegated permission grant names
     consented = sorted(
         {f"entra:{g.sp_id}" for g in pop.grants}
@@ -215,6 +216,25 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
             "hours": cfg.log_gap_hours,
         },
         "interactive_nhis": sorted(a.key for a in nhis if tracker.interactive[a.idx]),
+        "platform_agents": {
+            "agents": sorted(a.key for a in nhis if a.kind == "entra_agent"),
+            "blueprint": next((a.key for a in nhis if a.kind == "entra_blueprint"), None),
+            "registry_only": sorted(
+                a.key for a in nhis if a.kind == "entra_agent" and not a.in_inventory
+            ),
+            "sponsors": {a.key: a.extra["sponsor"] for a in nhis if "sponsor" in a.extra},
+            "delegations": sorted(
+                {
+                    (
+                        pop.accounts[ag].key,
+                        pop.accounts[p].name,
+                        pop.people[pop.accounts[p].person].status != "active",
+                    )
+                    for ag, p, t0, t1 in pop.delegations
+                    if t0 < t1
+                }
+            ),
+        },
         "consents": [
             {
                 "app": g.app,

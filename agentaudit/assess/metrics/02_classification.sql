@@ -319,7 +319,8 @@ LEFT JOIN platform_agents pa ON pa.identity_key = v.platform || ':' || v.platfor
 WHERE v.identity_key IS NULL
 UNION ALL
 -- agents a platform names that act under another identity (an AgentCore workload identity
--- is used by its runtime's role) or that only its registry lists
+-- is used by its runtime's role) or that only its registry lists; a blueprint's application
+-- object is its template, not an identity (its principal is, and audits name it as a target)
 SELECT pa.identity_key, pa.platform, pa.native_id, pa.name, pa.name, NULL,
        'agent ' || replace(pa.role, '_', ' '),
        coalesce(o.decision, 'nhi'),
@@ -339,6 +340,7 @@ SELECT pa.identity_key, pa.platform, pa.native_id, pa.name, pa.name, NULL,
        CASE WHEN pa.role = 'agent' THEN 'platform' END
 FROM platform_agents pa LEFT JOIN aa_overrides o USING (identity_key)
 WHERE pa.identity_key NOT IN (SELECT identity_key FROM identities)
+  AND pa.agent_type IS DISTINCT FROM 'blueprint'
   AND pa.identity_key NOT IN (SELECT platform || ':' || platform_id FROM inventory_agents
                               WHERE platform_id IS NOT NULL);
 

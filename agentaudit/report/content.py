@@ -153,6 +153,20 @@ def cover(
 </section>"""
 
 
+def _known_from(a: Assessment) -> str:
+    """How the AI agents are known (docs/agents.md): the sentence the first question adds."""
+    m = a.metrics.get("metric_native_agents", {})
+    if not m.get("agents"):
+        return ""
+    return (
+        f" Of the {m['agents']} AI agents, {m.get('platform', 0)} have an identity of their own "
+        f"on an identity platform ({pct(m.get('native_share'))}; 21.9% of organisations treat "
+        f"agents as identity-bearing entities), {m.get('inventory', 0)} are known only from the "
+        f"inventory and {m.get('signature', 0)} only from their behaviour or name (user agent, "
+        "model calls, the AI app catalogue)."
+    )
+
+
 def executive_summary(a: Assessment) -> str:
     t = a.tables
     o = a.overall()
@@ -166,7 +180,7 @@ def executive_summary(a: Assessment) -> str:
         if inv.get("evidenced")
         else f"No agent inventory was supplied: none of the {o['nhis']} NHIs found in the logs "
         "can be named as sanctioned."
-    )
+    ) + _known_from(a)
     q2 = (
         f"{shared.get('shared', 0)} of {shared.get('credentials', 0)} live NHI credentials "
         f"({pct(shared.get('shared_share'))}) are shared between identities or workloads; "
@@ -250,6 +264,7 @@ def maturity_charts(a: Assessment, charts: Charts) -> str:
 def kpis(a: Assessment, charts: Charts) -> str:
     o = a.overall()
     m = a.metrics
+    native = m.get("metric_native_agents", {})
     ratio = o["ratio"]
     fig = go.Figure(
         go.Bar(
@@ -292,6 +307,13 @@ def kpis(a: Assessment, charts: Charts) -> str:
             (
                 "AI agents among NHIs",
                 f"{o['ai_agents']} of {o['nhis']}",
+                "—",
+                "",
+            ),
+            (
+                "AI agents with a platform-native identity",
+                f"{pct(native.get('native_share'))} ({native.get('platform', 0)} of "
+                f"{native.get('agents', 0)})",
                 "21.9% of organisations treat agents as identities",
                 "CSA 2026",
             ),
@@ -524,9 +546,35 @@ def _discovery_gap(a: Assessment) -> str | None:
     )
 
 
+def _identity_gap(a: Assessment) -> str | None:
+    """Roadmap step 2's own figures: AI agents without an identity of their own, agents acting
+    for people who left, people whose delegation reaches many agents."""
+    m = a.metrics.get("metric_native_agents", {})
+    if not m.get("agents"):
+        return None
+    notes = []
+    if m.get("platform", 0) < m["agents"]:
+        notes.append(
+            f"{m['agents'] - m.get('platform', 0)} of {m['agents']} AI agents have no identity "
+            f"of their own on an identity platform ({pct(m.get('native_share'))} do; "
+            "21.9% of organisations treat agents as identities)"
+        )
+    if m.get("acting_for_leavers"):
+        notes.append(f"{_n(m['acting_for_leavers'], 'agent')} acted for people who have left")
+    if m.get("people_over_delegated"):
+        notes.append(
+            f"{_n(m['people_over_delegated'], 'person')} delegate to more than "
+            f"{a.policy.get('delegation_agents_max')} agents"
+        )
+    return "; ".join(notes) or None
+
+
 def roadmap(a: Assessment) -> str:
     failing = {c.id for c in a.criteria if c.status != "pass"}
-    extra = {"Shadow agent discovery audit": _discovery_gap(a)}
+    extra = {
+        "Shadow agent discovery audit": _discovery_gap(a),
+        "Scoped identity framework": _identity_gap(a),
+    }
     items = []
     for title, crit, text in ACTIONS:  # the list numbers them
         mine = [c for c in a.criteria if c.id in crit and c.id in failing]
@@ -729,6 +777,83 @@ def identities(a: Assessment) -> str:
             },
         )
     return section("Identities and the people behind them", body, "identities")
+
+
+KNOWN_FROM = {
+    "platform": "identity platform",
+    "inventory": "client inventory only",
+    "signature": "behaviour or name only",
+}
+
+
+def agent_identities(a: Assessment) -> str:
+    """AI agents by how they are known, reconciled across the platform's registry, the client's
+    inventory and the logs, grouped under their blueprint with their sponsor; the people agents
+    act for (docs/agents.md)."""
+    agents = a.tables["agent_reconciliation"]
+    chains = a.tables["agent_delegations"]
+    if not len(agents):
+        return section(
+            "Agent identities",
+            "<p>No AI agent was found in the exports.</p>",
+            "agents",
+        )
+    flags = ["in_registry", "in_inventory", "acted_in_logs"]
+    agents = agents.assign(**{f: agents[f].fillna(False).astype(bool) for f in flags})
+    counts = agents["known_from"].map(KNOWN_FROM).value_counts()
+    body = "<p>" + "; ".join(f"{esc(k)}: {int(v)}" for k, v in counts.items()) + ".</p>"
+    shown = agents.assign(
+        known=agents["known_from"].map(KNOWN_FROM),
+        blueprint=agents["parent_name"].fillna(agents["parent"]),
+        sources=agents.apply(
+            lambda r: ", ".join(
+                name
+                for name, flag in (
+                    ("registry", r["in_registry"]),
+                    ("inventory", r["in_inventory"]),
+                    ("logs", r["acted_in_logs"]),
+                )
+                if bool(flag)
+            ),
+            axis=1,
+        ),
+    ).sort_values(["known_from", "blueprint", "name"], na_position="last")
+    body += table(
+        shown,
+        {
+            "name": "agent",
+            "platform": "platform",
+            "known": "known from",
+            "blueprint": "blueprint",
+            "sponsor": "sponsor / owner",
+            "sources": "seen in",
+            "status": "reconciliation",
+        },
+        limit=60,
+    )
+    if len(chains):
+        chains = chains.assign(
+            in_roster=chains["in_roster"].fillna(False).astype(bool),
+            person_active=chains["person_active"].fillna(False).astype(bool),
+        )
+        left = chains[chains["in_roster"] & ~chains["person_active"]]
+        body += (
+            f"<h3>Agents acting for people</h3><p>{_n(len(chains), 'chain')} in the logs; "
+            f"{_n(int(left['agent_key'].nunique()), 'agent')} acted for people who have left."
+            "</p>"
+        )
+        body += table(
+            chains.sort_values(["person_active", "agent_name"]),
+            {
+                "agent_name": "agent",
+                "person": "acts for",
+                "person_status": "employment",
+                "events": "events",
+                "last_at": "last",
+            },
+            limit=40,
+        )
+    return section("Agent identities", body, "agents")
 
 
 def evidence_table(a: Assessment, evidence: dict[str, str]) -> str:

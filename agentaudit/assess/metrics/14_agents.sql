@@ -13,7 +13,8 @@ SELECT c.identity_key,
        c.platform, c.known_from,
        c.agent_parent AS parent, p.name AS parent_name,
        coalesce(c.sponsor, c.owner_email) AS sponsor,
-       c.in_registry, c.in_inventory, c.event_count > 0 OR a.acted_in_logs AS acted_in_logs,
+       c.in_registry, c.in_inventory,
+       c.event_count > 0 OR coalesce(a.acted_in_logs, false) AS acted_in_logs,
        c.is_active, c.ai_rule
 FROM classified_identities c
 LEFT JOIN platform_agents a USING (identity_key)
@@ -32,6 +33,7 @@ SELECT g.identity_key, g.name, g.platform, g.known_from, g.parent, g.parent_name
        g.in_registry, g.in_inventory, g.acted_in_logs,
        p.email IS NOT NULL AND p.is_active AS sponsor_active,
        CASE WHEN NOT g.in_registry AND NOT g.in_inventory AND g.acted_in_logs THEN 'shadow'
+            WHEN NOT g.in_registry AND NOT g.in_inventory THEN 'seen only as a target'
             WHEN g.in_registry AND NOT g.in_inventory THEN 'registry only'
             WHEN g.in_inventory AND NOT g.in_registry AND g.known_from = 'platform'
                  THEN 'inventory only'
@@ -68,7 +70,7 @@ LEFT JOIN roster_people p
                                        THEN lower(c.on_behalf_of) END);
 
 -- name: metric_native_agents
--- measures: the share of AI agents with an identity of their own on an identity platform
+-- measures: the share of active AI agents with an identity of their own on an identity platform
 --           (known_from platform), beside the published 21.9% of organisations treating agents
 --           as identity-bearing entities; agents acting for people who left; people whose
 --           delegation reaches more than delegation_agents_max agents
@@ -88,4 +90,4 @@ SELECT count(*) > 0 AS evidenced,
                               HAVING count(DISTINCT agent_key)
                                      > aa_policy_int('delegation_agents_max')))
            AS people_over_delegated
-FROM ai_agents;
+FROM ai_agents WHERE is_active;

@@ -170,3 +170,13 @@ def test_delegation_chains_name_the_person(assessed):
     assert any(p == "alice@example.com" and k.endswith("/support_agent-wid") for k, p in chains)
     native = a.metrics["metric_native_agents"]
     assert native["platform"] >= 9 and 0 < native["native_share"] <= 1
+
+
+def test_a_person_delegating_to_more_agents_than_the_policy_allows_is_a_finding(assessed):
+    con, _ = assessed
+    a = assess(con, persist=False, delegation_agents_max=0)
+    rows = next(f.rows for f in a.findings if f.check.id == "NHI-DELEGATION-SPRAWL")
+    people = {d["person"] for d in a.to_dict()["agent_delegations"]}
+    assert set(rows.identity_key) == {f"person:{p}" for p in people}
+    default = assess(con, persist=False).findings
+    assert not any(len(f.rows) for f in default if f.check.id == "NHI-DELEGATION-SPRAWL")

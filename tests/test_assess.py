@@ -130,7 +130,10 @@ def test_platform_agents_are_known_from_the_platform_under_their_blueprint(profi
     assert chains == {tuple(c) for c in want["delegations"]}
     m = result.metrics["metric_native_agents"]
     assert m["platform"] == len(want["agents"])
-    assert m["acting_for_leavers"] == len({c[0] for c in want["delegations"] if c[2]})
+    leavers = {c[0] for c in want["delegations"] if c[2]}
+    assert m["acting_for_leavers"] == len(leavers)
+    found = {f.check.id: set(f.rows.identity_key) for f in result.findings}
+    assert found.get("NHI-AGENT-FOR-LEAVER", set()) == leavers
 
 
 @pytest.mark.parametrize("name", ["level1", "level5"])

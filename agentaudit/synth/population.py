@@ -1208,10 +1208,18 @@ def _native_agents(pop: Population, rng: np.random.Generator) -> None:
         people = [p for p in active if p in entra]
         for person in rng.choice(people, size=min(2, len(people)), replace=False):
             pop.delegations.append((a.idx, entra[int(person)], pop.start, end))
-        if k == 0 and left:
-            p_left = left[-1]
-            when = pop.people[p_left].termination_date
-            if p_left in entra and when:
-                stop = min(_at(when), end)
-                if stop > pop.start + timedelta(days=3):
-                    pop.delegations.append((a.idx, entra[p_left], pop.start, stop))
+        # the first agent also acted for someone who left during the window, until they left;
+        gone = [
+            i
+            for i in left
+            if i in entra
+            and pop.start + timedelta(days=3) < _at(pop.people[i].termination_date) < end
+        ]
+        # where offboarding is poor (the profiles that plant owners who left), its delegated
+        # token outlived someone who left before: it acts for them the whole window
+        before = [i for i in left if i in entra and i not in gone]
+        if k == 0 and cfg.owner_terminated_share > 0 and before:
+            pop.delegations.append((a.idx, entra[before[0]], pop.start, end))
+        elif k == 0 and gone:
+            stop = _at(pop.people[gone[0]].termination_date)
+            pop.delegations.append((a.idx, entra[gone[0]], pop.start, stop))

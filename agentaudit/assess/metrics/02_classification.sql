@@ -117,7 +117,9 @@ seen AS (
            v.last_reviewed_at, v.decommissioned_at,
            pa.role AS agent_role, pa.agent_type AS platform_agent_type,
            pa.parent_key AS agent_parent, pa.sponsors AS agent_sponsors,
-           coalesce(pa.in_registry, false) AS in_registry
+           coalesce(pa.in_registry, false) AS in_registry,
+           i.identity_key IN (SELECT on_behalf_of FROM agent_marker_events
+                              WHERE on_behalf_of IS NOT NULL) AS acted_for_by_agent
     FROM identities i
     JOIN identity_signals s USING (identity_key)
     LEFT JOIN inventory_agents v ON v.identity_key = i.identity_key
@@ -216,6 +218,9 @@ decided AS (
                                       WHEN browser THEN 'browser' ELSE 'interactive sign-in' END
                               || ')' || coalesce('; ' || person_rule || ' of ' || person, ''),
                      'medium']
+          WHEN acted_for_by_agent
+               THEN ['human', 'an AI agent acts on its behalf (the platform''s delegation '
+                              || 'marker: a person is the subject of the agent''s token)', 'medium']
           WHEN ai_agent_ua IS NOT NULL OR ai_calls IS NOT NULL
                THEN ['nhi', 'AI agent signature: ' || coalesce(ai_agent_ua, ai_calls), 'medium']
           WHEN platform = 'okta' AND uses_api_token

@@ -148,6 +148,7 @@ def install(
             [[o.identity_key, o.decision, o.reason, o.reviewer] for o in overrides],
         )
     macros = resources.files("agentaudit.assess").joinpath("macros.sql").read_text("utf-8")
+    macros += "\n" + _ai_app_name_macro(con)
     con.execute(macros.replace("CREATE OR REPLACE MACRO", f"CREATE OR REPLACE {temp}MACRO"))
     tables = {d.name for d in catalogue() if d.materialized}
     metric_sql = [("macros.sql", macros), *sql_files()]
@@ -176,6 +177,30 @@ def ai_apps_file(path: str | Path | None = None) -> Any:
     if path is not None:
         return Path(path)
     return resources.files("agentaudit.assess").joinpath("ai_apps.csv")
+
+
+def _ai_app_name_macro(con: duckdb.DuckDBPyConnection) -> str:
+    """`aa_ai_app_name(platform, name)`: the AI app catalogue's name patterns (not its generic
+    row) as one CASE of constant patterns, the first that matches naming the app. A regular
+    expression read from a column is compiled for every row; a constant one once."""
+    rows = con.execute(
+        """SELECT platform, pattern, app FROM aa_ai_apps
+           WHERE match = 'name' AND coalesce(category, '') <> 'generic'"""
+    ).fetchall()
+
+    def lit(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    cases = " ".join(
+        f"WHEN {'' if plat == 'any' else f'p = {lit(plat)} AND '}"
+        f"regexp_matches(n, {lit(pattern)}, 'i') THEN {lit(app)}"
+        for plat, pattern, app in rows
+    )
+    body = f"CASE {cases} END" if cases else "NULL::VARCHAR"
+    return (
+        "-- the AI app catalogue's name patterns (generated from assess/ai_apps.csv)\n"
+        f"CREATE OR REPLACE MACRO aa_ai_app_name(p, n) AS {body};\n"
+    )
 
 
 def _inputs_digest(

@@ -143,12 +143,11 @@ ai AS (
                   AS ai_calls,
               -- an app of the AI app catalogue (assess/ai_apps.csv), by its Entra appId or
               -- its name; the catalogue's generic name row is left to the name signatures
-              (SELECT 'AI app catalogue: ' || min(c.app) FROM aa_ai_apps c
-               WHERE c.platform IN (platform, 'any') AND c.category <> 'generic'
-                 AND ((c.match = 'app_id' AND c.pattern = lower(entra_app_id))
-                      OR (c.match = 'name'
-                          AND regexp_matches(coalesce(display_name, name, ''), c.pattern, 'i'))))
-                  AS ai_catalogue,
+              'AI app catalogue: ' || coalesce(
+                  (SELECT min(c.app) FROM aa_ai_apps c
+                   WHERE c.match = 'app_id' AND c.platform IN (platform, 'any')
+                     AND c.pattern = lower(entra_app_id)),
+                  aa_ai_app_name(platform, coalesce(display_name, name, ''))) AS ai_catalogue,
               (SELECT 'name ' || min(s.framework) FROM sig s
                WHERE s.field = 'name' AND (contains(lower(name), s.pattern)
                                            OR contains(lower(display_name), s.pattern)))

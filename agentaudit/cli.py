@@ -249,13 +249,45 @@ def print_ingest_summary(result: IngestResult) -> None:
         console.print(Text("rejected records, with reasons: SELECT * FROM rejects"))
 
 
-@main.command("assess")
+@main.command("lake")
 @click.option(
     "--db",
     "db_path",
     required=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Audit database written by `agentaudit ingest`.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Lake folder: the database is written as one shard below it.",
+)
+def lake_cmd(db_path: Path, out_dir: Path) -> None:
+    """Write the canonical tables as a Parquet lake shard (docs/lake.md); shards written from
+    other databases into the same folder are read together."""
+    from agentaudit import lake  # noqa: PLC0415
+
+    try:
+        shard = lake.write(db_path, out_dir)
+    except AgentAuditError as exc:
+        fail(exc)
+    console.print(f"lake shard: {shard}", soft_wrap=True)
+
+
+@main.command("assess")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Audit database written by `agentaudit ingest`.",
+)
+@click.option(
+    "--lake",
+    "lake_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Or a Parquet lake written by `agentaudit lake` (every shard below it).",
 )
 @click.option(
     "--policy",
@@ -280,7 +312,8 @@ def print_ingest_summary(result: IngestResult) -> None:
 @overrides_option
 @ai_apps_option
 def assess_cmd(
-    db_path: Path,
+    db_path: Path | None,
+    lake_dir: Path | None,
     policy: Path | None,
     fmt: str,
     read_only: bool,
@@ -297,14 +330,22 @@ def assess_cmd(
     options = pipeline.AssessOptions(
         policy, exceptions, overrides, window_start, window_end, ai_apps
     )
+    if (db_path is None) == (lake_dir is None):
+        raise click.UsageError("give one of --db (an audit database) or --lake (a lake folder)")
     try:
+        if lake_dir is not None:
+            from agentaudit import lake  # noqa: PLC0415
+
+            source = lake.connect(lake_dir)  # in memory: its views are temporary anyway
+        else:
+            source = db_path
         if bundle_dir is not None:
             if read_only:
                 raise click.UsageError("--bundle stores the views its evidence queries read")
-            result = pipeline.assess_to_bundle(db_path, bundle_dir, options)
+            result = pipeline.assess_to_bundle(source, bundle_dir, options)
         else:
             result = assess(
-                db_path,
+                source,
                 policy=policy,
                 exceptions=exceptions,
                 overrides=overrides,

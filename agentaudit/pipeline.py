@@ -63,18 +63,24 @@ class PipelineResult:
 
 
 def assess_to_bundle(
-    db: str | Path, out: str | Path, options: AssessOptions | None = None
+    db: str | Path | duckdb.DuckDBPyConnection,
+    out: str | Path,
+    options: AssessOptions | None = None,
 ) -> Assessment:
-    """Assess the database, store the views in it (so each evidence query runs there in plain
-    DuckDB) and write the bundle to `out`. A database that cannot be written (a read-only
-    file) is assessed with temporary views instead."""
+    """Assess the database (a path, or an open connection such as a lake's), store the views
+    in it (so each evidence query runs there in plain DuckDB) and write the bundle to `out`.
+    A database that cannot be written (a read-only file) is assessed with temporary views."""
     options = options or AssessOptions()
-    try:
-        con = connect(db)
-    except duckdb.Error as exc:
-        if "read-only" not in str(exc).lower() and "permission" not in str(exc).lower():
-            raise
-        con = connect(db, read_only=True)
+    own = not isinstance(db, duckdb.DuckDBPyConnection)
+    if not own:
+        con = db
+    else:
+        try:
+            con = connect(db)
+        except duckdb.Error as exc:
+            if "read-only" not in str(exc).lower() and "permission" not in str(exc).lower():
+                raise
+            con = connect(db, read_only=True)
     try:
         persist = not _read_only(con)
         a = assess(
@@ -94,7 +100,8 @@ def assess_to_bundle(
         }
         bundle.write(a, con, out, inputs=inputs)
     finally:
-        con.close()
+        if own:
+            con.close()
     return a
 
 

@@ -1,0 +1,93 @@
+"""The canonical Parquet lake: an audit database written as a shard, shards from different file
+sets read together, and the same assessment as the database gives."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import agentaudit
+from agentaudit import lake
+from agentaudit.assess import assess
+from agentaudit.cli import main
+from agentaudit.resources import demo_exports
+
+EXPORTS = demo_exports()
+
+
+def _contract(source) -> dict:
+    d = assess(source, persist=False).to_dict()
+    d.pop("generated_at")
+    return d
+
+
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory):
+    """The demo's files loaded three ways: all in one database, and every other file in two."""
+    base = tmp_path_factory.mktemp("lake")
+    files = sorted(p for p in EXPORTS.rglob("*") if p.is_file())
+    dbs = {}
+    for name, part in (("all", files), ("a", files[0::2]), ("b", files[1::2])):
+        dbs[name] = base / f"{name}.duckdb"
+        agentaudit.ingest(part, dbs[name])
+    return base, dbs
+
+
+def test_a_lake_gives_the_assessment_its_database_gives(halves, tmp_path):
+    _, dbs = halves
+    shard = lake.write(dbs["all"], tmp_path / "lake")
+    marker = json.loads((shard / lake.MARKER).read_text())
+    assert marker["schema_version"] == agentaudit.db.SCHEMA_VERSION
+    assert marker["tables"]["events"] > 10_000
+    months = {p.name for p in shard.glob("events/source_format=*/month=*")}
+    assert months and all(m.startswith("month=2026-") for m in months)
+    assert _contract(lake.connect(tmp_path / "lake")) == _contract(dbs["all"])
+
+
+def test_shards_from_different_files_merge_in_any_order(halves, tmp_path):
+    """Identities and credentials seen in both halves are merged as one ingest merges them:
+    the two shards, written in either order, assess as the database of every file does."""
+    _, dbs = halves
+    want = _contract(dbs["all"])
+    for order, folder in ((("a", "b"), "ab"), (("b", "a"), "ba")):
+        for name in order:
+            lake.write(dbs[name], tmp_path / folder)
+        assert len(lake.shards(tmp_path / folder)) == 2
+        assert _contract(lake.connect(tmp_path / folder)) == want
+
+
+def test_writing_a_database_again_replaces_its_shard(halves, tmp_path):
+    _, dbs = halves
+    first = lake.write(dbs["a"], tmp_path)
+    again = lake.write(dbs["a"], tmp_path)
+    assert first == again and lake.shards(tmp_path) == [first]
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_a_folder_that_is_not_a_lake_is_refused_by_name(tmp_path, halves):
+    with pytest.raises(lake.LakeError, match="no _lake.json"):
+        lake.connect(tmp_path)
+    _, dbs = halves
+    shard = lake.write(dbs["b"], tmp_path / "old")
+    marker = json.loads((shard / lake.MARKER).read_text())
+    marker["schema_version"] = "0"
+    (shard / lake.MARKER).write_text(json.dumps(marker))
+    with pytest.raises(lake.LakeError, match="schema version '0'"):
+        lake.connect(tmp_path / "old")
+
+
+def test_cli_writes_a_lake_and_assesses_it(halves, tmp_path: Path):
+    _, dbs = halves
+    runner = CliRunner()
+    out = runner.invoke(main, ["lake", "--db", str(dbs["all"]), "--out", str(tmp_path / "lk")])
+    assert out.exit_code == 0, out.output
+    res = runner.invoke(main, ["assess", "--lake", str(tmp_path / "lk"), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    got = json.loads(res.output)
+    got.pop("generated_at")
+    assert got == json.loads(json.dumps(_contract(dbs["all"]), default=str))
+    both = runner.invoke(main, ["assess", "--lake", str(tmp_path), "--db", str(dbs["all"])])
+    assert both.exit_code == 2 and "one of --db" in both.output

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 from typing import NoReturn
@@ -98,18 +99,36 @@ def main() -> None:
 @click.option(
     "--explain", is_flag=True, help="Say how each file is recognised, and why; load nothing."
 )
+@click.option(
+    "--lake",
+    "lake_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also (or, without --db, only) write what was loaded as a lake shard here.",
+)
 def ingest_cmd(
-    paths: tuple[Path, ...], db_path: Path | None, mapping: Path | None, quiet: bool, explain: bool
+    paths: tuple[Path, ...],
+    db_path: Path | None,
+    mapping: Path | None,
+    quiet: bool,
+    explain: bool,
+    lake_dir: Path | None,
 ) -> None:
     """Load export files (or folders of them, recursively) into an audit database."""
     if explain:
         for path in iter_files(paths):
             print_explanation(path)
         return
-    if db_path is None:
-        raise click.UsageError("Missing option '--db' (the database to load into).")
+    if db_path is None and lake_dir is None:
+        raise click.UsageError("Missing option '--db' (the database to load into) or '--lake'.")
     try:
-        result = run_ingest(paths, db_path, mapping, quiet)
+        with tempfile.TemporaryDirectory(prefix="agentaudit-shard-") as scratch:
+            target = db_path or Path(scratch) / "shard.duckdb"
+            result = run_ingest(paths, target, mapping, quiet)
+            if lake_dir is not None and result.anything_loaded:
+                from agentaudit import lake  # noqa: PLC0415
+
+                shard = lake.write(target, lake_dir)
+                console.print(f"lake shard: {shard}", soft_wrap=True)
     except AgentAuditError as exc:
         fail(exc)
     print_ingest_summary(result)

@@ -91,3 +91,18 @@ def test_cli_writes_a_lake_and_assesses_it(halves, tmp_path: Path):
     assert got == json.loads(json.dumps(_contract(dbs["all"]), default=str))
     both = runner.invoke(main, ["assess", "--lake", str(tmp_path), "--db", str(dbs["all"])])
     assert both.exit_code == 2 and "one of --db" in both.output
+
+
+def test_ingest_writes_a_shard_directly(halves, tmp_path: Path):
+    """`ingest --lake` without `--db`: the files become a shard, no database is left behind;
+    two such shards assess as one database of both file sets."""
+    _, dbs = halves
+    files = sorted(p for p in EXPORTS.rglob("*") if p.is_file())
+    runner = CliRunner()
+    for part in (files[0::2], files[1::2]):
+        res = runner.invoke(
+            main, ["ingest", *map(str, part), "--lake", str(tmp_path / "lk"), "--quiet"]
+        )
+        assert res.exit_code == 0, res.output
+    assert not list(tmp_path.rglob("*.duckdb"))
+    assert _contract(lake.connect(tmp_path / "lk")) == _contract(dbs["all"])

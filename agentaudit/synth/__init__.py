@@ -445,10 +445,12 @@ def _credential_report(pop: Population, tracker: _Tracker, out: Path) -> Path:
 
 
 def _agent_registry(pop: Population, out: Path) -> list[Path]:
-    """The tenant's Entra Agent ID objects as Microsoft Graph lists them (beta): the blueprint,
-    its principal, and the agent identities with their sponsors (`$expand=sponsors`)."""
+    """The agent registries as the platforms export them: the tenant's Entra Agent ID objects
+    as Microsoft Graph lists them (beta: the blueprint, its principal, the agent identities
+    with their sponsors, `$expand=sponsors`), and Okta's AI agents API list."""
+    paths = _okta_ai_agents(pop, out)
     if not pop.blueprint:
-        return []
+        return paths
     folder = out / "entra"
     folder.mkdir(parents=True, exist_ok=True)
     people = {p.email: p for p in pop.people}
@@ -522,10 +524,39 @@ def _agent_registry(pop: Population, out: Path) -> list[Path]:
             ],
         ),
     }
-    paths = []
     for name, (context, value) in lists.items():
         path = folder / name
         doc = {"@odata.context": graph + context, "value": value}
         path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         paths.append(path)
     return paths
+
+
+def _okta_ai_agents(pop: Population, out: Path) -> list[Path]:
+    """`GET /workload-principals/api/v1/ai-agents`, as its `{"data": [...], "_links"}` page."""
+    agents = [a for a in pop.accounts if a.kind == "okta_agent"]
+    if not agents:
+        return []
+    base = f"https://{pop.config.domain}/workload-principals/api/v1/ai-agents"
+    doc = {
+        "data": [
+            {
+                "id": a.native_id,
+                "created": _fmt(a.created_at),
+                "lastUpdated": _fmt(a.created_at),
+                "status": "ACTIVE",
+                "source": "MANUAL",
+                "profile": {"name": a.display, "description": a.display},
+                "_links": {
+                    "self": {"rel": "self", "href": f"{base}/{a.native_id}", "method": "GET"}
+                },
+            }
+            for a in agents
+        ],
+        "_links": {"self": {"rel": "self", "href": f"{base}?limit=200"}},
+    }
+    folder = out / "okta"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "ai_agents.json"
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return [path]

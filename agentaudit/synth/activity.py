@@ -79,6 +79,7 @@ ACTIONS: dict[str, list[tuple[str, float]]] = {
     ],
     "github_machine": [("git.clone", 0.5), ("git.push", 0.3), ("repo.download_zip", 0.2)],
     "okta_auto": [("app.oauth2.as.token.grant.access_token", 1.0)],
+    "okta_agent": [("app.oauth2.as.token.grant.access_token", 1.0)],
     "entra_auto": [("Sign-in activity", 1.0)],
     "entra_agent": [("Sign-in activity", 1.0)],
     "entra_blueprint": [("Sign-in activity", 1.0)],
@@ -86,7 +87,7 @@ ACTIONS: dict[str, list[tuple[str, float]]] = {
 }
 
 SOURCES = {
-    "okta": ("okta_user", "okta_client", "okta_svc", "okta_auto"),
+    "okta": ("okta_user", "okta_client", "okta_svc", "okta_auto", "okta_agent"),
     "entra_signin": (
         "entra_user",
         "entra_guest",
@@ -482,27 +483,38 @@ def consent_events(pop: Population, source: str, lo: datetime, hi: datetime) -> 
 
 
 def delegation_events(pop: Population, source: str, lo: datetime, hi: datetime) -> Events:
-    """People's sign-ins through an agent that acts for them (Entra: the user is the subject,
-    the agent identity the client): every third day at mid-morning, while the chain lasts.
-    The agent is named as the event's target."""
-    if source != "entra_signin" or not pop.delegations:
+    """An agent acting for a person, every third day at mid-morning while the chain lasts:
+    in Entra the person's sign-in through the agent (the user is the subject, the agent
+    identity the client; the agent is the event's target), in Okta the agent's ID-JAG
+    exchange for the person (the person is the target)."""
+    platform = {"entra_signin": "entra", "okta": "okta"}.get(source)
+    if platform is None or not pop.delegations:
         return Events.empty()
-    rows: list[tuple[int, int, int]] = []  # ts, person, agent
+    rows: list[tuple[int, int, int]] = []  # ts, actor, other
     for agent, person, t0, t1 in pop.delegations:
+        if pop.accounts[agent].platform != platform:
+            continue
         day = t0.replace(hour=10, minute=0, second=0, microsecond=0)
         while day < min(t1, hi):
             at = day + timedelta(minutes=person % 50)
             if lo <= at < hi and t0 <= at < t1:
-                rows.append((_epoch_us(at), person, agent))
+                # Entra logs the person's sign-in through the agent; Okta the agent's ID-JAG
+                # exchange for the person
+                rows.append(
+                    (_epoch_us(at), person, agent)
+                    if platform == "entra"
+                    else (_epoch_us(at), agent, person)
+                )
             day += timedelta(days=3)
     if not rows:
         return Events.empty()
     ts, acct, agent = (np.array(x) for x in zip(*rows, strict=True))
     n = len(ts)
+    action = "Sign-in activity" if platform == "entra" else "app.oauth2.token.grant.id_jag"
     return Events(
         ts.astype(np.int64),
         acct.astype(np.int32),
-        np.full(n, "Sign-in activity", object),
+        np.full(n, action, object),
         np.array([pop.accounts[x].ip for x in acct], object),
         np.array([pop.accounts[x].ua for x in acct], object),
         np.full(n, -1, np.int32),

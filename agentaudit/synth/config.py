@@ -72,6 +72,9 @@ class SynthConfig:
     # blueprint, with sponsors, acting for people (delegated sign-ins) and listed in the
     # registry export Microsoft Graph gives (the last one only there, not in the inventory)
     native_agents: int = 3
+    # AI agents registered in Okta (Okta for AI Agents): listed by the AI agents API export,
+    # getting tokens, and exchanging ID-JAGs to act for people (token actor chains)
+    okta_agents: int = 2
     # CloudTrail as one file a month (`monthly`) or as S3 delivers it (`s3`: per region, a
     # file about every five minutes, under AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/)
     cloudtrail_layout: str = "monthly"

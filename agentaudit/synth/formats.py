@@ -44,40 +44,52 @@ SELECT
        WHEN 'system.api_token.revoke' THEN 'Revoke API token'
        ELSE 'Okta directory change' END AS displayMessage,
   {{'id': a.native_id,
-    'type': CASE WHEN a.kind IN ('okta_client', 'okta_auto') THEN 'PublicClientApp'
+    'type': CASE WHEN a.kind IN ('okta_client', 'okta_auto', 'okta_agent') THEN 'PublicClientApp'
                  ELSE 'User' END,
-    'alternateId': CASE WHEN a.kind IN ('okta_client', 'okta_auto') THEN a.native_id
+    'alternateId': CASE WHEN a.kind IN ('okta_client', 'okta_auto', 'okta_agent') THEN a.native_id
                         ELSE a.name END,
     'displayName': a.display, 'detailEntry': NULL::VARCHAR}} AS actor,
   {{'userAgent': {{'rawUserAgent': ev.ua,
                   'os': CASE WHEN ev.interactive = 1 THEN 'Windows 10' ELSE 'Unknown' END,
                   'browser': CASE WHEN ev.interactive = 1 THEN 'CHROME' ELSE 'UNKNOWN' END}},
     'zone': 'null', 'device': CASE WHEN ev.interactive = 1 THEN 'Computer' ELSE 'Unknown' END,
-    'id': CASE WHEN a.kind IN ('okta_client', 'okta_auto') THEN a.native_id END,
+    'id': CASE WHEN a.kind IN ('okta_client', 'okta_auto', 'okta_agent') THEN a.native_id END,
     'ipAddress': ev.ip}} AS client,
   {{'externalSessionId': CASE WHEN ev.interactive = 1 THEN 'idx' || substr({hash}, 1, 20) END}}
     AS authenticationContext,
   {{'result': CASE WHEN ev.ok THEN 'SUCCESS' ELSE 'FAILURE' END,
     'reason': CASE WHEN ev.ok THEN NULL ELSE 'INVALID_CREDENTIALS' END}} AS outcome,
   CASE
+    -- an AI agent's ID-JAG exchange for a person (Okta for AI Agents): the person, then the
+    -- token, whose detailEntry names the subject and the agent in its actor chain
+    WHEN a.kind = 'okta_agent' AND ev.target >= 0
+      THEN [{{'id': t.native_id, 'type': 'User', 'alternateId': t.name,
+             'displayName': t.display, 'detailEntry': NULL::JSON}},
+            {{'id': 'IDAAG.' || substr({hash}, 1, 30), 'type': 'id_jag',
+             'alternateId': 'unknown', 'displayName': 'ID-JAG',
+             'detailEntry': to_json({{
+                'subject': t.native_id, 'subject_profile': 'user',
+                'audience': 'https://{domain}/oauth2/default', 'scope': 'expenses.read',
+                'actor': to_json({{'sub': a.native_id, 'sub_profile': 'ai_agent'}})::VARCHAR
+             }})}}]
     WHEN ev.target >= 0 THEN [{{'id': c.id, 'type': 'Token', 'alternateId': 'unknown',
-                                'displayName': t.display || '-token'}}]
-    WHEN a.kind IN ('okta_client', 'okta_auto')
+                                'displayName': t.display || '-token', 'detailEntry': NULL::JSON}}]
+    WHEN a.kind IN ('okta_client', 'okta_auto', 'okta_agent')
       THEN [{{'id': 'aus1default', 'type': 'AuthorizationServer', 'alternateId': 'default',
-             'displayName': 'default'}},
+             'displayName': 'default', 'detailEntry': NULL::JSON}},
             {{'id': a.native_id, 'type': 'AppInstance', 'alternateId': a.display,
-             'displayName': a.display}}]
+             'displayName': a.display, 'detailEntry': NULL::JSON}}]
     WHEN a.kind = 'okta_svc'
       THEN [{{'id': '00u' || substr({hash}, 1, 17), 'type': 'User',
              'alternateId': 'user' || (ev.seq % 997) || '@{domain}',
-             'displayName': 'Directory User'}}]
+             'displayName': 'Directory User', 'detailEntry': NULL::JSON}}]
     ELSE [{{'id': '0oa1salesforce', 'type': 'AppInstance', 'alternateId': 'Salesforce',
-           'displayName': 'Salesforce'}}]
+           'displayName': 'Salesforce', 'detailEntry': NULL::JSON}}]
   END AS target,
   {{'type': 'WEB', 'id': 'Z' || substr({hash}, 1, 26),
     'detail': {{'requestApiTokenId': CASE WHEN c.type = 'api_token' AND ev.target < 0
                                           THEN c.id END}}}} AS transaction,
-  {{'debugData': {{'requestUri': CASE WHEN a.kind IN ('okta_client', 'okta_auto')
+  {{'debugData': {{'requestUri': CASE WHEN a.kind IN ('okta_client', 'okta_auto', 'okta_agent')
                                      THEN '/oauth2/default/v1/token'
                                      WHEN a.kind = 'okta_svc' THEN '/api/v1/users'
                                      ELSE '/idp/idx/identify' END}}}} AS debugContext

@@ -316,6 +316,7 @@ def build(config: SynthConfig) -> Population:
     _more_identities(pop, shapes)
     _consents(pop, np.random.default_rng([config.seed, 3]))
     _native_agents(pop, np.random.default_rng([config.seed, 4]))
+    _okta_agents(pop, np.random.default_rng([config.seed, 5]))
     if config.log_gap_hours > 0:
         gap_start = start + timedelta(days=config.days * 0.4, hours=3)
         pop.log_gap = (gap_start, gap_start + timedelta(hours=config.log_gap_hours))
@@ -1223,3 +1224,47 @@ def _native_agents(pop: Population, rng: np.random.Generator) -> None:
         elif k == 0 and gone:
             stop = _at(pop.people[gone[0]].termination_date)
             pop.delegations.append((a.idx, entra[gone[0]], pop.start, stop))
+
+
+def _okta_agents(pop: Population, rng: np.random.Generator) -> None:
+    """AI agents registered in Okta (`wlp…` ids, listed by the AI agents API): each gets
+    tokens for itself and, through ID-JAG exchanges, acts for two people. In the inventory,
+    owned by an engineer. A separate random stream, so the rest of the population does not
+    move."""
+    cfg = pop.config
+    ids = Ids(rng)
+    active = [i for i, p in enumerate(pop.people) if p.status == "active"]
+    engineers = [i for i in active if pop.people[i].department in ("Engineering", "Data")] or active
+    okta = {x.person: x.idx for x in pop.accounts if x.kind == "okta_user"}
+    people = [p for p in active if p in okta]
+    for k in range(cfg.okta_agents):
+        wlp = "wlp" + ids.okta("")
+        name = f"Okta {AGENT_NAMES[(k + 3) % len(AGENT_NAMES)]} agent {k + 1}"
+        owner = pop.people[engineers[int(rng.integers(0, len(engineers)))]].email
+        a = _new_account(
+            pop,
+            is_human=False,
+            platform="okta",
+            kind="okta_agent",
+            key=f"okta:{wlp}",
+            native_id=wlp,
+            name=name,
+            display=name,
+            inventory_kind="ai_agent",
+            ai=True,
+            ip=f"10.1.251.{10 + k}",
+            ua="okta-ai-agent-sdk/1.2 python-httpx/0.28.1",
+            rate=float(rng.uniform(3, 8)),
+            profile="business",
+            active_from=pop.start,
+            active_to=pop.end,
+            in_inventory=True,
+            agent_id=f"AG-{4000 + k}",
+            owner=owner,
+            reviewed_at=pop.end - timedelta(days=float(rng.uniform(5, 60))),
+            privileges=["expenses.read"],
+            extra={"in_registry": True},
+        )
+        a.created_at = pop.start - timedelta(days=45)
+        for person in rng.choice(people, size=min(2, len(people)), replace=False):
+            pop.delegations.append((a.idx, okta[int(person)], pop.start, pop.end))

@@ -217,7 +217,15 @@ def truth_of(pop: Population, tracker: _Tracker, events: dict[str, int]) -> dict
         },
         "interactive_nhis": sorted(a.key for a in nhis if tracker.interactive[a.idx]),
         "platform_agents": {
-            "agents": sorted(a.key for a in nhis if a.kind == "entra_agent"),
+            "agents": sorted(a.key for a in nhis if a.kind in ("entra_agent", "okta_agent")),
+            # each agent's blueprint (Okta agents have none)
+            "parents": {
+                a.key: next((b.key for b in nhis if b.kind == "entra_blueprint"), None)
+                if a.kind == "entra_agent"
+                else None
+                for a in nhis
+                if a.kind in ("entra_agent", "okta_agent")
+            },
             "blueprint": next((a.key for a in nhis if a.kind == "entra_blueprint"), None),
             "registry_only": sorted(
                 a.key for a in nhis if a.kind == "entra_agent" and not a.in_inventory

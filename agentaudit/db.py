@@ -94,6 +94,8 @@ def connect(
         con.execute("SET enable_progress_bar = false")
     if not read_only:
         apply_schema(con)
+    else:
+        _read_older(con)
     con.execute(MACROS)
     # Log Analytics / Sentinel rows back to the vendor's shape (see agentaudit.siem)
     text = duckdb.sqltype("VARCHAR")
@@ -127,6 +129,40 @@ def database_error(target: str, exc: Exception) -> DatabaseError:
             "another agentaudit) and try again"
         )
     return DatabaseError(f"cannot open database {target}: {text}")
+
+
+def _read_older(con: duckdb.DuckDBPyConnection) -> None:
+    """A database written by an earlier agentaudit, opened read-only (so its schema cannot be
+    brought up to date): temporary stand-ins for what it lacks, an `events` view with the
+    missing columns empty and empty tables, so the assessment reads it as it reads a new one."""
+    found = {
+        (t, c)
+        for t, c in con.sql(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'main'"
+        ).fetchall()
+    }
+    if ("events", "event_id") not in found:
+        return  # not an audit database (or an empty one): nothing to stand in for
+    sql = resources.files("agentaudit").joinpath("schema.sql").read_text(encoding="utf-8")
+    scratch = duckdb.connect()
+    scratch.execute(sql)
+    wanted = scratch.sql(
+        """SELECT table_name, column_name, data_type FROM duckdb_columns()
+           WHERE schema_name = 'main' ORDER BY table_name, column_index"""
+    ).fetchall()
+    scratch.close()
+    tables = {t for t, _ in found}
+    for table in dict.fromkeys(t for t, _, _ in wanted):
+        cols = [(c, ty) for t, c, ty in wanted if t == table]
+        if table not in tables:
+            defs = ", ".join(f"{c} {ty}" for c, ty in cols)
+            con.execute(f"CREATE TEMP TABLE {table} ({defs})")
+        elif missing := [(c, ty) for c, ty in cols if (table, c) not in found]:
+            extra = ", ".join(f"NULL::{ty} AS {c}" for c, ty in missing)
+            catalog = con.sql("SELECT current_database()").fetchall()[0][0].replace('"', '""')
+            con.execute(
+                f'CREATE TEMP VIEW {table} AS SELECT *, {extra} FROM "{catalog}".main.{table}'
+            )
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:

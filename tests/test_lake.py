@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 from click.testing import CliRunner
 
@@ -106,3 +107,22 @@ def test_ingest_writes_a_shard_directly(halves, tmp_path: Path):
         assert res.exit_code == 0, res.output
     assert not list(tmp_path.rglob("*.duckdb"))
     assert _contract(lake.connect(tmp_path / "lk")) == _contract(dbs["all"])
+
+
+def test_a_database_from_before_the_agent_markers_reads_read_only(tmp_path: Path):
+    """A database written before the agent columns and the registry table existed, opened
+    read-only (its schema cannot be brought up to date), assesses as a current one does."""
+    db = tmp_path / "old.duckdb"
+    agentaudit.ingest([EXPORTS / "github", EXPORTS / "hr_roster.csv"], db)  # no agent markers
+    want = _contract(db)
+    con = duckdb.connect(str(db))
+    for column in ("agent_id", "agent_type", "agent_parent_id", "on_behalf_of"):
+        con.execute(f"ALTER TABLE events DROP COLUMN {column}")
+    con.execute("DROP TABLE agent_registry")
+    con.close()
+    ro = agentaudit.connect(db, read_only=True)
+    assert _contract(ro) == want
+    ro.close()
+    assert "agent_id" not in {
+        r[0] for r in duckdb.connect(str(db)).sql("DESCRIBE events").fetchall()
+    }

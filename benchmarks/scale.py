@@ -227,6 +227,39 @@ def step_batch(manifest: str, out: str, workers: int) -> dict:
     return {"clients": len(rows), "failed": [r.client for r in rows if r.error]}
 
 
+def step_lake(db: str, out: str) -> dict:
+    """Write the database as a lake shard, then assess the lake and the database side by
+    side (both computed afresh, nothing stored), one process."""
+    import agentaudit  # noqa: PLC0415
+    from agentaudit import lake  # noqa: PLC0415
+    from agentaudit.assess import assess  # noqa: PLC0415
+
+    shutil.rmtree(out, ignore_errors=True)
+    t = time.perf_counter()
+    shard = lake.write(db, out)
+    write = time.perf_counter() - t
+    size = sum(p.stat().st_size for p in shard.rglob("*") if p.is_file())
+    t = time.perf_counter()
+    from_lake = assess(lake.connect(out), persist=False)
+    on_lake = time.perf_counter() - t
+    con = agentaudit.connect(db, read_only=True)
+    t = time.perf_counter()
+    from_db = assess(con, persist=False)
+    on_db = time.perf_counter() - t
+    events = con.sql("SELECT count(*) FROM events").fetchall()[0][0]
+    same = {k: v for k, v in from_lake.to_dict().items() if k != "generated_at"} == {
+        k: v for k, v in from_db.to_dict().items() if k != "generated_at"
+    }
+    return {
+        "events": events,
+        "write": write,
+        "mb": size / 2**20,
+        "assess_lake": on_lake,
+        "assess_db": on_db,
+        "same": same,
+    }
+
+
 STEPS = {
     "floor": step_floor,
     "floor_all": step_floor_all,
@@ -237,6 +270,7 @@ STEPS = {
     "assess": step_assess,
     "report": step_report,
     "batch": step_batch,
+    "lake": step_lake,
 }
 
 
@@ -341,7 +375,7 @@ def main() -> None:
         default="ingest,tree,scale,batch",
         help="ingest (side by side), tree (CloudTrail S3 delivery trees), scale (full ingest,\n"
         "assess, report), assess / report (re-measured alone, on the databases scale\n"
-        "left), batch;\n"
+        "left), lake (write and assess a lake of scale's databases), batch;\n"
         "results of\n"
         "parts not run now are kept from the last run (--work/results.json)",
     )
@@ -440,6 +474,17 @@ def main() -> None:
             res["tree"]["rows"].append(row)
             print(f"  tree of {n:,} files: DuckDB {_rate(row['duckdb'])}", flush=True)
             print(f"  {'':20} agentaudit {_rate(row['agentaudit'])}", flush=True)
+            saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
+
+    if "lake" in parts:  # on the databases scale left
+        res["lake"] = {"commit": commit, "rows": []}
+        for size in sizes:
+            db = work / f"audit-{label(size)}.duckdb"
+            if not db.exists():
+                continue
+            row = {"size": label(size), **run_step("lake", str(db), str(work / "lake"))}
+            res["lake"]["rows"].append(row)
+            print(f"  lake {label(size)}: {row}", flush=True)
             saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
 
     if "batch" in parts:
@@ -567,7 +612,7 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
 
     commits = ", ".join(
         f"{part} at {res[part]['commit'] or 'unknown'}"
-        for part in ("ingest", "tree", "scale", "report", "batch")
+        for part in ("ingest", "tree", "scale", "report", "batch", "lake")
         if part in res
     )
     assessed = {r.get("assess_commit") for r in rows("scale")} - {None}
@@ -713,6 +758,29 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
             out.append(
                 f"| {r['workers']} | {r['wall']:.1f} s | {r['wall'] / 8:.1f} s | "
                 f"{', '.join(r['failed']) or 'none'} |"
+            )
+    if rows("lake"):
+        out += [
+            "",
+            "## 5. The canonical Parquet lake (docs/lake.md)",
+            "",
+            "`lake.write` of the scale part's database as one shard, then the assessment on the",
+            "lake (events read in place from Parquet) and on the database, computed afresh, in",
+            "one process; *same* says whether the two assessment JSONs are identical.",
+            "",
+            "| size | events | lake write | shard size | assess on the lake | assess on the"
+            " database | lake / database | same |",
+            "|---|---:|---|---:|---:|---:|---:|---|",
+        ]
+        for r in rows("lake"):
+            if "error" in r:
+                out.append(f"| {r['size']} | | failed: {r['error'][:80]} | | | | | |")
+                continue
+            rate = r["events"] / r["write"] if r["write"] else 0
+            out.append(
+                f"| {r['size']} | {r['events']:,} | {r['write']:.1f} s ({rate:,.0f} ev/s) | "
+                f"{r['mb']:,.0f} MB | {r['assess_lake']:.1f} s | {r['assess_db']:.1f} s | "
+                f"{r['assess_lake'] / r['assess_db']:.2f}x | {'yes' if r['same'] else 'no'} |"
             )
     out += ["", *targets(res)]
     return "\n".join(out) + "\n"

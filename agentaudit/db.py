@@ -104,7 +104,9 @@ def connect(
         ("aa_entra_portal", siem.portal_text, 1),  # Entra admin-center CSV downloads
         ("aa_cloudtrail_lake", siem.lake_text, 1),  # CloudTrail Lake query result rows
     ):
-        con.create_function(name, function, [text] * arity, text, side_effects=False)
+        # a second connection to the same file shares DuckDB's instance, and its functions
+        with contextlib.suppress(duckdb.CatalogException):
+            con.create_function(name, function, [text] * arity, text, side_effects=False)
     return con
 
 

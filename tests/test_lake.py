@@ -126,3 +126,15 @@ def test_a_database_from_before_the_agent_markers_reads_read_only(tmp_path: Path
     assert "agent_id" not in {
         r[0] for r in duckdb.connect(str(db)).sql("DESCRIBE events").fetchall()
     }
+
+
+def test_two_connections_to_one_database_in_one_process(halves):
+    """DuckDB shares one instance per file within a process: the second connection must not
+    fail on the functions the first registered."""
+    _, dbs = halves
+    first = agentaudit.connect(dbs["a"], read_only=True)
+    second = agentaudit.connect(dbs["a"], read_only=True)
+    assert second.sql("SELECT aa_siem('{}', 'entra')").fetchall() == [("{}",)]
+    first.close()
+    assert second.sql("SELECT count(*) FROM events").fetchall()[0][0] > 0
+    second.close()

@@ -247,16 +247,16 @@ def step_lake(db: str, out: str) -> dict:
     from_db = assess(con, persist=False)
     on_db = time.perf_counter() - t
     events = con.sql("SELECT count(*) FROM events").fetchall()[0][0]
-    same = {k: v for k, v in from_lake.to_dict().items() if k != "generated_at"} == {
-        k: v for k, v in from_db.to_dict().items() if k != "generated_at"
-    }
+    got, want = from_lake.to_dict(), from_db.to_dict()
+    differ = sorted(k for k in want if k != "generated_at" and got.get(k) != want[k])
     return {
         "events": events,
         "write": write,
         "mb": size / 2**20,
         "assess_lake": on_lake,
         "assess_db": on_db,
-        "same": same,
+        "same": not differ,
+        "differ": differ,
     }
 
 
@@ -482,7 +482,8 @@ def main() -> None:
             db = work / f"audit-{label(size)}.duckdb"
             if not db.exists():
                 continue
-            row = {"size": label(size), **run_step("lake", str(db), str(work / "lake"))}
+            step = run_step("lake", str(db), str(work / "lake"), memory_limit=opts.memory_limit)
+            row = {"size": label(size), **step}
             res["lake"]["rows"].append(row)
             print(f"  lake {label(size)}: {row}", flush=True)
             saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
@@ -780,7 +781,8 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
             out.append(
                 f"| {r['size']} | {r['events']:,} | {r['write']:.1f} s ({rate:,.0f} ev/s) | "
                 f"{r['mb']:,.0f} MB | {r['assess_lake']:.1f} s | {r['assess_db']:.1f} s | "
-                f"{r['assess_lake'] / r['assess_db']:.2f}x | {'yes' if r['same'] else 'no'} |"
+                f"{r['assess_lake'] / r['assess_db']:.2f}x | "
+                f"{'yes' if r['same'] else 'no: ' + ', '.join(r.get('differ', []))} |"
             )
     out += ["", *targets(res)]
     return "\n".join(out) + "\n"

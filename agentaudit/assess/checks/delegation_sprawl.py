@@ -15,7 +15,7 @@ CHECK = Check(
     owasp="NHI5",
     sql="""SELECT 'person:' || person AS identity_key, NULL AS credential_key,
                   person || ' delegates to ' || count(DISTINCT agent_key) || ' agents: '
-                  || string_agg(DISTINCT agent_name, ', ') AS evidence
+                  || string_agg(DISTINCT agent_name, ', ' ORDER BY agent_name) AS evidence
            FROM agent_delegations
            WHERE person IS NOT NULL
            GROUP BY person

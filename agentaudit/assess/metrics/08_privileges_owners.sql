@@ -61,8 +61,8 @@ SELECT e.actor_key AS identity_key, any_value(n.name) AS name,
        count(*) FILTER (e.is_interactive) AS interactive_events,
        min(e.event_time) FILTER (e.is_interactive) AS first_interactive,
        max(e.event_time) FILTER (e.is_interactive) AS last_interactive,
-       list(DISTINCT e.credential_key) FILTER (NOT coalesce(e.is_interactive, false)
-                                               AND e.credential_key IS NOT NULL)
+       list(DISTINCT e.credential_key ORDER BY e.credential_key)
+           FILTER (NOT coalesce(e.is_interactive, false) AND e.credential_key IS NOT NULL)
            AS workload_credentials
 FROM events e JOIN nhis n ON n.identity_key = e.actor_key
 GROUP BY e.actor_key HAVING count(*) FILTER (e.is_interactive) > 0;

@@ -51,7 +51,9 @@ off_hours AS (
     SELECT e.identity_key, 'off_hours' AS kind, e.day, count(*) AS events,
            min(e.event_time) AS first_event, max(e.event_time) AS last_event,
            count(*) / greatest(any_value(b.median_daily), 1) AS score,
-           'events at ' || string_agg(DISTINCT lpad(e.hour::VARCHAR, 2, '0') || 'h', ', ')
+           -- in order: an aggregate's order is the threads', and the evidence must not vary
+           'events at ' || string_agg(DISTINCT lpad(e.hour::VARCHAR, 2, '0') || 'h', ', '
+                                      ORDER BY lpad(e.hour::VARCHAR, 2, '0') || 'h')
            || ' UTC; usual hours ' || any_value(b.usual_hours)::VARCHAR AS reason
     FROM nhi_events_local e JOIN b USING (identity_key), p
     WHERE NOT list_contains(coalesce(b.usual_hours, []), e.hour)
@@ -59,7 +61,8 @@ off_hours AS (
 new_network AS (
     SELECT e.identity_key, 'new_network', e.day, count(*), min(e.event_time),
            max(e.event_time), count(*) / greatest(any_value(b.median_daily), 1),
-           'events from ' || string_agg(DISTINCT e.network || '.0/24', ', ')
+           'events from ' || string_agg(DISTINCT e.network || '.0/24', ', '
+                                        ORDER BY e.network || '.0/24')
            || '; usual networks ' || any_value(b.usual_networks)::VARCHAR
     FROM nhi_events_local e JOIN b USING (identity_key), p
     WHERE e.network IS NOT NULL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from collections.abc import Iterator
@@ -133,6 +134,24 @@ def database_error(target: str, exc: Exception) -> DatabaseError:
     return DatabaseError(f"cannot open database {target}: {text}")
 
 
+@functools.cache
+def _schema_columns() -> tuple[tuple[str, str, str], ...]:
+    """(table, column, type) of every canonical table, as schema.sql defines them (read once
+    per process: every read-only connection compares against it)."""
+    sql = resources.files("agentaudit").joinpath("schema.sql").read_text(encoding="utf-8")
+    scratch = duckdb.connect()
+    try:
+        scratch.execute(sql)
+        return tuple(
+            scratch.sql(
+                """SELECT table_name, column_name, data_type FROM duckdb_columns()
+                   WHERE schema_name = 'main' ORDER BY table_name, column_index"""
+            ).fetchall()
+        )
+    finally:
+        scratch.close()
+
+
 def _read_older(con: duckdb.DuckDBPyConnection) -> None:
     """A database written by an earlier agentaudit, opened read-only (so its schema cannot be
     brought up to date): temporary stand-ins for what it lacks, an `events` view with the
@@ -145,14 +164,7 @@ def _read_older(con: duckdb.DuckDBPyConnection) -> None:
     }
     if ("events", "event_id") not in found:
         return  # not an audit database (or an empty one): nothing to stand in for
-    sql = resources.files("agentaudit").joinpath("schema.sql").read_text(encoding="utf-8")
-    scratch = duckdb.connect()
-    scratch.execute(sql)
-    wanted = scratch.sql(
-        """SELECT table_name, column_name, data_type FROM duckdb_columns()
-           WHERE schema_name = 'main' ORDER BY table_name, column_index"""
-    ).fetchall()
-    scratch.close()
+    wanted = _schema_columns()
     tables = {t for t, _ in found}
     for table in dict.fromkeys(t for t, _, _ in wanted):
         cols = [(c, ty) for t, c, ty in wanted if t == table]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,9 +54,7 @@ def write(db: str | Path | duckdb.DuckDBPyConnection, out: str | Path) -> Path:
         digest = hashlib.sha256("\n".join(sha for _, sha in files).encode()).hexdigest()[:16]
         shard = Path(out) / f"shard-{digest}"
         tmp = shard.with_name(shard.name + ".partial")
-        for leftover in (tmp,):
-            if leftover.exists():
-                _remove(leftover)
+        shutil.rmtree(tmp, ignore_errors=True)  # a crashed earlier write
         tmp.mkdir(parents=True)
         counts = {}
         for table in ROW_TABLES + MERGED_TABLES:
@@ -80,19 +79,12 @@ def write(db: str | Path | duckdb.DuckDBPyConnection, out: str | Path) -> Path:
             "inputs": [{"path": p, "sha256": s} for p, s in files],
         }
         (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-        if shard.exists():
-            _remove(shard)
+        shutil.rmtree(shard, ignore_errors=True)
         tmp.rename(shard)  # a crash leaves a `.partial` folder, never a half shard
         return shard
     finally:
         if own:
             con.close()
-
-
-def _remove(folder: Path) -> None:
-    for path in sorted(folder.rglob("*"), reverse=True):
-        path.rmdir() if path.is_dir() else path.unlink()
-    folder.rmdir()
 
 
 def shards(lake: str | Path) -> list[Path]:
@@ -124,7 +116,7 @@ def connect(lake: str | Path) -> duckdb.DuckDBPyConnection:
         top = con.sql(f"SELECT coalesce(max(file_id), 0) FROM {_q(shard / 'files.parquet')}")
         offset += int(top.fetchall()[0][0])
 
-    def union(table: str, source: str) -> str:
+    def union(source: str) -> str:
         parts = [
             f"SELECT * REPLACE (file_id + {off} AS file_id) FROM {source.format(shard=shard)}"
             for shard, off in zip(found, offsets, strict=True)
@@ -137,7 +129,7 @@ def connect(lake: str | Path) -> duckdb.DuckDBPyConnection:
             source = "read_parquet('{shard}/events/**/*.parquet', hive_partitioning = true)"
         else:
             source = "read_parquet('{shard}/" + table + ".parquet')"
-        select = f"SELECT {', '.join(columns)} FROM ({union(table, source)})"
+        select = f"SELECT {', '.join(columns)} FROM ({union(source)})"
         con.execute(f"DROP TABLE {table}")
         kind = "VIEW" if table == "events" else "TABLE"  # events stay in the Parquet files
         con.execute(f"CREATE {kind} {table} AS {select}")

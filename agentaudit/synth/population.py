@@ -1123,6 +1123,14 @@ def _consents(pop: Population, rng: np.random.Generator) -> None:
         g.new_sp = g.at == first[g.app]
 
 
+def _sponsors(pop: Population) -> tuple[list[int], list[int]]:
+    """The active employees, and among them those who sponsor or own agents (engineering and
+    data people; anyone active when there are none)."""
+    active = [i for i, p in enumerate(pop.people) if p.status == "active"]
+    engineers = [i for i in active if pop.people[i].department in ("Engineering", "Data")]
+    return active, engineers or active
+
+
 def _native_agents(pop: Population, rng: np.random.Generator) -> None:
     """Agents with an identity of their own on Entra Agent ID: one blueprint (its principal
     signs in to issue the agents' tokens) and `native_agents` agent identities made from it,
@@ -1135,9 +1143,10 @@ def _native_agents(pop: Population, rng: np.random.Generator) -> None:
         return
     ids = Ids(rng)
     end = pop.end
-    active = [i for i, p in enumerate(pop.people) if p.status == "active"]
-    engineers = [i for i in active if pop.people[i].department in ("Engineering", "Data")] or active
+    active, engineers = _sponsors(pop)
     left = [i for i, p in enumerate(pop.people) if p.status == "terminated"]
+    entra = {x.person: x.idx for x in pop.accounts if x.kind == "entra_user"}
+    people = [p for p in active if p in entra]
     blueprint_app, blueprint_obj = ids.guid(), ids.guid()
     pop.blueprint = {
         "app_id": blueprint_app,
@@ -1205,8 +1214,6 @@ def _native_agents(pop: Population, rng: np.random.Generator) -> None:
         )
         a.created_at = pop.start - timedelta(days=30)
         # the people it acts for: a delegated sign-in through the agent a few times a week
-        entra = {x.person: x.idx for x in pop.accounts if x.kind == "entra_user"}
-        people = [p for p in active if p in entra]
         for person in rng.choice(people, size=min(2, len(people)), replace=False):
             pop.delegations.append((a.idx, entra[int(person)], pop.start, end))
         # the first agent also acted for someone who left during the window, until they left;
@@ -1233,8 +1240,7 @@ def _okta_agents(pop: Population, rng: np.random.Generator) -> None:
     move."""
     cfg = pop.config
     ids = Ids(rng)
-    active = [i for i, p in enumerate(pop.people) if p.status == "active"]
-    engineers = [i for i in active if pop.people[i].department in ("Engineering", "Data")] or active
+    active, engineers = _sponsors(pop)
     okta = {x.person: x.idx for x in pop.accounts if x.kind == "okta_user"}
     people = [p for p in active if p in okta]
     for k in range(cfg.okta_agents):

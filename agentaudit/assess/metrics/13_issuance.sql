@@ -57,7 +57,11 @@ issued AS (
                     json_extract(j, '$.targetResources[0].modifiedProperties'),
                     json_extract(j, '$.properties.targetResources[0].modifiedProperties'))
                     AS JSON[])
-           END AS props
+           END AS props,
+           -- Okta: the targets (an app, the scopes of a consent)
+           CASE WHEN source_format = 'okta_system_log'
+                THEN CAST(json_extract(j, '$.target[*]') AS JSON[])
+           END AS okta_targets
     FROM ev
 ),
 named AS (
@@ -109,7 +113,7 @@ shaped AS (
                -- an Okta consent names the app as an AppInstance target when at all (a
                -- user's consent lists only the scopes): else the client's known name
                WHEN source_format = 'okta_system_log' AND created = 'oauth_grant'
-                   THEN list_filter(CAST(json_extract(j, '$.target[*]') AS JSON[]),
+                   THEN list_filter(okta_targets,
                                     lambda t: t->>'type' = 'AppInstance')[1]->>'displayName'
                WHEN source_format = 'github_audit'
                    THEN coalesce(j->>'$.name', j->>'$.integration',
@@ -132,7 +136,7 @@ shaped AS (
                WHEN source_format = 'okta_system_log' AND created = 'oauth_grant'
                    -- one target per scope, named in displayName (beside the app's own)
                    THEN list_transform(
-                       list_filter(CAST(json_extract(j, '$.target[*]') AS JSON[]),
+                       list_filter(okta_targets,
                                    lambda t: coalesce(t->>'type', '') NOT IN (
                                        'AppInstance', 'PublicClientApp', 'User',
                                        'AuthorizationServer')),

@@ -27,7 +27,9 @@ CHECK = Check(
                 (SELECT CAST(json(value) AS VARCHAR[]) AS patterns FROM aa_policy
                  WHERE key = 'broad_scope_patterns') p
            WHERE g.consent_type = 'user'
-             AND EXISTS (SELECT 1 FROM unnest(g.scopes) s(scope), unnest(p.patterns) q(pattern)
-                         WHERE starts_with(lower(scope), lower(pattern)))
+             -- a scope that starts with a pattern (lambdas, not a correlated unnest: portable)
+             AND array_length(list_filter(g.scopes, lambda scope: array_length(list_filter(
+                     p.patterns, lambda pattern: starts_with(lower(scope), lower(pattern)))) > 0))
+                 > 0
            GROUP BY ALL""",
 )

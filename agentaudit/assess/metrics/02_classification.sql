@@ -72,8 +72,8 @@ delegated AS (
 SELECT i.identity_key, i.platform, i.vendor_type, i.has_password, i.mfa_active,
        ev.* EXCLUDE (actor_key),
        -- from the distinct user agents, not every event: a browser, a Lambda runtime
-       len(list_filter(ev.agents, lambda a: starts_with(a, 'mozilla/'))) > 0 AS browser,
-       len(list_filter(ev.agents, lambda a: contains(a, 'exec-env/aws_lambda'))) > 0
+       array_length(list_filter(ev.agents, lambda a: starts_with(a, 'mozilla/'))) > 0 AS browser,
+       array_length(list_filter(ev.agents, lambda a: contains(a, 'exec-env/aws_lambda'))) > 0
            AS lambda_sessions,
        coalesce(assumed.saml_only, false) AS saml_role,
        list_contains(i.source_formats, 'aws_credential_report') AS in_credential_report,
@@ -136,7 +136,7 @@ ai AS (
                   AS ai_inventory,
               (SELECT 'user agent of ' || min(s.framework) FROM sig s
                WHERE s.field = 'user_agent'
-                 AND len(list_filter(agents, lambda a: contains(a, s.pattern))) > 0)
+                 AND array_length(list_filter(agents, lambda a: contains(a, s.pattern))) > 0)
                   AS ai_agent_ua,
               (SELECT 'calls ' || min(s.framework) FROM sig s
                WHERE s.field = 'event_type' AND list_contains(actions, s.pattern))

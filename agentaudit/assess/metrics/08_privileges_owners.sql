@@ -6,13 +6,13 @@
 CREATE OR REPLACE VIEW privileged_nhis AS
 SELECT * FROM (
     SELECT n.identity_key, n.platform, n.name, n.agent_id, n.privileges,
-           list_filter(n.privileges, lambda p: len(list_filter(pat.patterns,
+           list_filter(n.privileges, lambda p: array_length(list_filter(pat.patterns,
                lambda x: contains(lower(p), lower(x)))) > 0) AS elevated
     FROM nhis n,
          (SELECT CAST(json(value) AS VARCHAR[]) AS patterns FROM aa_policy
           WHERE key = 'privileged_patterns') pat
     WHERE n.is_active)
-WHERE len(elevated) > 0;
+WHERE array_length(elevated) > 0;
 
 -- name: metric_privileged
 -- measures: G1 (second part), share of active NHIs holding admin or wildcard privileges

@@ -7,14 +7,16 @@
 CREATE OR REPLACE VIEW source_gaps AS
 SELECT source_format, max(hours) AS longest_hours,
        list({'gap_start': gap_start, 'gap_end': gap_end, 'hours': hours} ORDER BY gap_start)
-           FILTER (WHERE hours > aa_policy_num('log_gap_hours_max')) AS gaps
-FROM (SELECT source_format, gap_start, gap_end,
-             date_diff('second', gap_start, gap_end) / 3600.0 AS hours
+           FILTER (WHERE long_gap) AS gaps
+FROM (SELECT source_format, gap_start, gap_end, hours,
+             hours > aa_policy_num('log_gap_hours_max') AS long_gap
+      FROM (SELECT source_format, gap_start, gap_end,
+                   date_diff('second', gap_start, gap_end) / 3600.0 AS hours
       FROM (SELECT source_format, event_time AS gap_end,
                    lag(event_time) OVER (PARTITION BY source_format ORDER BY event_time)
                        AS gap_start
             FROM events)
-      WHERE gap_start IS NOT NULL)
+      WHERE gap_start IS NOT NULL))
 GROUP BY source_format;
 
 -- name: log_gaps

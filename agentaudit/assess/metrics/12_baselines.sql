@@ -19,17 +19,21 @@ FROM events e JOIN nhis n ON n.identity_key = e.actor_key;
 -- materialized: table
 CREATE OR REPLACE VIEW nhi_baselines AS
 WITH daily AS (SELECT identity_key, day, count(*) AS n FROM nhi_events_local GROUP BY ALL),
-hours AS (SELECT identity_key, hour FROM nhi_events_local GROUP BY ALL
-          HAVING count(DISTINCT day) >= 3),
-nets AS (SELECT identity_key, network FROM nhi_events_local WHERE network IS NOT NULL
-         GROUP BY ALL HAVING count(DISTINCT day) >= 2)
+hours AS (SELECT identity_key, list(hour ORDER BY hour) AS usual_hours
+          FROM (SELECT identity_key, hour FROM nhi_events_local GROUP BY ALL
+                HAVING count(DISTINCT day) >= 3)
+          GROUP BY identity_key),
+nets AS (SELECT identity_key, list(network ORDER BY network) AS usual_networks
+         FROM (SELECT identity_key, network FROM nhi_events_local WHERE network IS NOT NULL
+               GROUP BY ALL HAVING count(DISTINCT day) >= 2)
+         GROUP BY identity_key)
+-- joined, not looked up per row: a correlated subquery beside an aggregate is DuckDB's alone
 SELECT d.identity_key, count(*) AS active_days, median(d.n) AS median_daily,
-       max(d.n) AS max_daily,
-       (SELECT list(h.hour ORDER BY h.hour) FROM hours h
-        WHERE h.identity_key = d.identity_key) AS usual_hours,
-       (SELECT list(x.network ORDER BY x.network) FROM nets x
-        WHERE x.identity_key = d.identity_key) AS usual_networks
-FROM daily d GROUP BY d.identity_key;
+       max(d.n) AS max_daily, any_value(h.usual_hours) AS usual_hours,
+       any_value(x.usual_networks) AS usual_networks
+FROM daily d LEFT JOIN hours h ON h.identity_key = d.identity_key
+             LEFT JOIN nets x ON x.identity_key = d.identity_key
+GROUP BY d.identity_key;
 
 -- name: anomalies
 -- measures: days on which an NHI with a baseline (`anomaly_min_days` active days) broke it:

@@ -60,7 +60,7 @@ issued AS (
            END AS props,
            -- Okta: the targets (an app, the scopes of a consent)
            CASE WHEN source_format = 'okta_system_log'
-                THEN CAST(json_extract(j, '$.target[*]') AS JSON[])
+                THEN CAST(json_extract(j, '$.target') AS JSON[])
            END AS okta_targets
     FROM ev
 ),
@@ -186,7 +186,8 @@ known AS (
 -- it is an IAM user or carries a service name (the classification's naming rule).
 numbered AS (
     SELECT l.*, t.identity_key AS for_key, t.in_inventory AS for_in_inventory,
-           t.label AS for_label, row_number() OVER () AS ledger_row
+           t.label AS for_label,
+           row_number() OVER (ORDER BY l.file_id, l.record_no) AS ledger_row
     FROM ledger l
     LEFT JOIN known t ON t.platform = l.platform AND t.k = l.for_id
     WHERE l.created <> 'user'

@@ -105,16 +105,26 @@ def shards(lake: str | Path) -> list[Path]:
     return found
 
 
+def layout(lake: str | Path) -> list[tuple[Path, int]]:
+    """Every shard below `lake` with the offset its file ids take in the merged lake (each
+    shard numbers its files from 1)."""
+    found = shards(lake)
+    out, offset = [], 0
+    with duckdb.connect() as con:
+        for shard in found:
+            out.append((shard, offset))
+            top = con.sql(f"SELECT coalesce(max(file_id), 0) FROM {_q(shard / 'files.parquet')}")
+            offset += int(top.fetchall()[0][0])
+    return out
+
+
 def connect(lake: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory audit database over a lake: every shard's rows (events read in place from
     Parquet), files renumbered shard by shard, identities and credentials merged."""
-    found = shards(lake)
+    placed = layout(lake)
+    found = [shard for shard, _ in placed]
+    offsets = [offset for _, offset in placed]
     con = audit_db.connect(None)
-    offsets, offset = [], 0
-    for shard in found:
-        offsets.append(offset)
-        top = con.sql(f"SELECT coalesce(max(file_id), 0) FROM {_q(shard / 'files.parquet')}")
-        offset += int(top.fetchall()[0][0])
 
     def union(source: str) -> str:
         parts = [

@@ -11,6 +11,7 @@ import duckdb
 
 from agentaudit import bundle
 from agentaudit.assess import Assessment, assess
+from agentaudit.assess.runner import Runner
 from agentaudit.db import connect, remove_database
 from agentaudit.errors import AgentAuditError
 from agentaudit.ingest import IngestResult, ingest
@@ -63,14 +64,25 @@ class PipelineResult:
 
 
 def assess_to_bundle(
-    db: str | Path | duckdb.DuckDBPyConnection,
+    db: str | Path | duckdb.DuckDBPyConnection | Runner,
     out: str | Path,
     options: AssessOptions | None = None,
 ) -> Assessment:
     """Assess the database (a path, or an open connection such as a lake's), store the views
     in it (so each evidence query runs there in plain DuckDB) and write the bundle to `out`.
-    A database that cannot be written (a read-only file) is assessed with temporary views."""
+    A database that cannot be written (a read-only file) is assessed with temporary views.
+    A `Runner` (a lake on Spark) is assessed where it runs; its results make the bundle."""
     options = options or AssessOptions()
+    inputs = {
+        "policy": options.policy,
+        "exceptions": options.exceptions,
+        "overrides": options.overrides,
+        "ai_apps": options.ai_apps,
+    }
+    if isinstance(db, Runner):
+        a = _assess(db, options, persist=False)
+        bundle.write(a, db.connection, out, inputs=inputs)
+        return a
     own = not isinstance(db, duckdb.DuckDBPyConnection)
     if not own:
         con = db
@@ -82,27 +94,26 @@ def assess_to_bundle(
                 raise
             con = connect(db, read_only=True)
     try:
-        persist = not _read_only(con)
-        a = assess(
-            con,
-            policy=options.policy,
-            exceptions=options.exceptions,
-            overrides=options.overrides,
-            ai_apps=options.ai_apps,
-            persist=persist,
-            **options.thresholds(),
-        )
-        inputs = {
-            "policy": options.policy,
-            "exceptions": options.exceptions,
-            "overrides": options.overrides,
-            "ai_apps": options.ai_apps,
-        }
+        a = _assess(con, options, persist=not _read_only(con))
         bundle.write(a, con, out, inputs=inputs)
     finally:
         if own:
             con.close()
     return a
+
+
+def _assess(
+    source: duckdb.DuckDBPyConnection | Runner, options: AssessOptions, *, persist: bool
+) -> Assessment:
+    return assess(
+        source,
+        policy=options.policy,
+        exceptions=options.exceptions,
+        overrides=options.overrides,
+        ai_apps=options.ai_apps,
+        persist=persist,
+        **options.thresholds(),
+    )
 
 
 def _read_only(con: duckdb.DuckDBPyConnection) -> bool:

@@ -17,11 +17,12 @@ import duckdb
 import pandas as pd
 
 from agentaudit import __version__
-from agentaudit.assess import maturity, views
+from agentaudit.assess import maturity
 from agentaudit.assess.acceptances import RiskAcceptance, load_exceptions, today
 from agentaudit.assess.checks import OWASP_NHI, Check, all_checks
 from agentaudit.assess.policy import load_policy
 from agentaudit.assess.review import check_overrides, check_unchanged, load_overrides
+from agentaudit.assess.runner import DuckDBRunner, Runner
 from agentaudit.db import connect
 
 JSON_SCHEMA_VERSION = 1
@@ -378,7 +379,7 @@ class Assessment:
 
 
 def assess(
-    db: str | Path | duckdb.DuckDBPyConnection,
+    db: str | Path | duckdb.DuckDBPyConnection | Runner,
     *,
     policy: str | Path | None = None,
     exceptions: str | Path | None = None,
@@ -389,7 +390,8 @@ def assess(
     frames: str = "pandas",
     **thresholds: Any,
 ) -> Assessment:
-    """Assess an audit database (a path or an open connection).
+    """Assess an audit database (a path or an open connection), or what a `Runner` holds
+    (`agentaudit.spark.SparkRunner`: a lake on Apache Spark).
 
     `frames` is the kind of DataFrame the tables and findings come as: `pandas`, or
     `polars`, handed over from DuckDB's Arrow results without a pandas copy.
@@ -404,38 +406,37 @@ def assess(
     rules = load_policy(policy, **thresholds)
     accepted = load_exceptions(exceptions, {c.id for c in all_checks()}) if exceptions else []
     reviewed = load_overrides(overrides) if overrides else []
-    own = not isinstance(db, duckdb.DuckDBPyConnection)
-    con = connect(db, read_only=not persist) if own else db
+    own = isinstance(db, str | Path)
+    if isinstance(db, Runner):
+        runner = db
+    else:
+        con = connect(db, read_only=not persist) if own else db
+        runner = DuckDBRunner(con, persist=persist)
     try:
-        changes = check_overrides(overrides, reviewed, _known_identities(con)) if reviewed else []
-        try:
-            views.install(con, rules, persist=persist, overrides=changes, ai_apps=ai_apps)
-        except duckdb.Error:
-            if not persist:
-                raise
-            # read-only database: temporary views
-            views.install(con, rules, persist=False, overrides=changes, ai_apps=ai_apps)
+        known = _known_identities(runner) if reviewed else set()
+        changes = check_overrides(overrides, reviewed, known) if reviewed else []
+        runner.install(rules, overrides=changes, ai_apps=ai_apps)
         if reviewed:
-            decided = con.sql("SELECT identity_key, rule_class FROM classified_identities")
+            decided = runner.sql("SELECT identity_key, rule_class FROM classified_identities")
             check_unchanged(overrides, reviewed, dict(decided.fetchall()))
-        _apply_exceptions(con, accepted, as_of or today())
-        return _build(con, rules, accepted, frames)
+        _apply_exceptions(runner, accepted, as_of or today())
+        return _build(runner, rules, accepted, frames)
     finally:
         if own:
-            con.close()
+            runner.connection.close()
 
 
-def _known_identities(con: duckdb.DuckDBPyConnection) -> set[str]:
+def _known_identities(runner: Runner) -> set[str]:
     """Every identity key the classification can hold (seen, or inventoried and never seen)."""
-    keys = con.sql(
+    keys = runner.sql(
         """SELECT identity_key FROM identities
            UNION SELECT platform || ':' || platform_id FROM inventory"""
     ).fetchall()
     return {k for (k,) in keys}
 
 
-def _row(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, Any]:
-    return first_row(con.sql(f"SELECT * FROM {view}").df())
+def _row(runner: Runner, view: str) -> dict[str, Any]:
+    return first_row(runner.sql(f"SELECT * FROM {view}").df())
 
 
 def first_row(df: Frame) -> dict[str, Any]:
@@ -462,17 +463,16 @@ def _isna(v: Any) -> bool:
         return False
 
 
-def _apply_exceptions(
-    con: duckdb.DuckDBPyConnection, accepted: list[RiskAcceptance], as_of: date
-) -> None:
+def _apply_exceptions(runner: Runner, accepted: list[RiskAcceptance], as_of: date) -> None:
     """Resolve each exception to the finding rows it covers and record it in aa_exceptions."""
     if not accepted:
         return
     from agentaudit.export import fingerprint  # noqa: PLC0415
 
     checks = {c.id: c for c in all_checks()}
+    resolved: list[list[Any]] = []
     for e in accepted:
-        rows = con.sql(checks[e.check].sql).fetchall()
+        rows = runner.sql(checks[e.check].sql).fetchall()
         keys: list[tuple[Any, Any]]
         if e.fingerprint:
             keys = [(r[0], r[1]) for r in rows if fingerprint(e.check, r[0], r[1]) == e.fingerprint]
@@ -482,30 +482,28 @@ def _apply_exceptions(
             keys = [(None, None)]
         e.matched = len(rows) if not (e.fingerprint or e.identity) else len(keys)
         e.status = "unmatched" if not keys else "expired" if e.expires < as_of else "active"
-        if not keys:
-            continue
-        con.executemany(
-            "INSERT INTO aa_exceptions VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                [e.check, k[0], k[1], e.owner, e.expires, e.justification, e.status == "active"]
-                for k in keys
-            ],
-        )
+        resolved += [
+            [e.check, k[0], k[1], e.owner, e.expires, e.justification, e.status == "active"]
+            for k in keys
+        ]
+    if resolved:
+        runner.accept(resolved)
 
 
 def _build(
-    con: duckdb.DuckDBPyConnection,
+    runner: Runner,
     rules: dict[str, Any],
     accepted: list[RiskAcceptance] | None = None,
     frames: str = "pandas",
 ) -> Assessment:
-    metrics = {v: _row(con, v) for v in METRIC_VIEWS}
+    metrics = {v: _row(runner, v) for v in METRIC_VIEWS}
     level, first, evaluated = maturity.evaluate(metrics, rules)
-    tables = {t: _frame(con.sql(f"SELECT * FROM {t}"), frames) for t in TABLES}
+    tables = {t: _frame(runner.sql(f"SELECT * FROM {t}"), frames) for t in TABLES}
     findings = [
-        Finding(c.for_policy(rules), _frame(_with_status(con, c), frames)) for c in all_checks()
+        Finding(c.for_policy(rules), _frame(runner.sql(_with_status(c)), frames))
+        for c in all_checks()
     ]
-    w = _row(con, "assessment_window")
+    w = _row(runner, "assessment_window")
     window = {
         "start": _iso(w.get("start_at")),
         "end": _iso(w.get("end_at")),
@@ -541,15 +539,15 @@ def _build(
     )
 
 
-def _with_status(con: duckdb.DuckDBPyConnection, check: Check) -> duckdb.DuckDBPyRelation:
+def _with_status(check: Check) -> str:
     """A check's rows, each `open` or `accepted` (with who accepted it and until when)."""
-    return con.sql(f"""
+    return f"""
         SELECT r.*, CASE WHEN x.check_id IS NOT NULL THEN 'accepted' ELSE 'open' END AS status,
                x.owner AS accepted_by, x.expires AS accepted_until
         FROM ({check.sql}) r
         LEFT JOIN (SELECT * FROM aa_exceptions WHERE active AND check_id = '{check.id}') x
           ON (x.identity_key IS NULL OR x.identity_key = r.identity_key)
-         AND (x.credential_key IS NULL OR x.credential_key = r.credential_key)""")
+         AND (x.credential_key IS NULL OR x.credential_key = r.credential_key)"""
 
 
 def _iso(value: Any) -> str | None:

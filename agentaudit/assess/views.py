@@ -22,6 +22,16 @@ import duckdb
 
 from agentaudit.assess.review import Override
 
+# The tables `install` writes beside the views: the policy and the consultant's decisions.
+SETTINGS_TABLES = (
+    "aa_policy",
+    "aa_exceptions",
+    "aa_agent_signatures",
+    "aa_vendor_apps",
+    "aa_ai_apps",
+    "aa_overrides",
+)
+
 _HEADER = re.compile(r"^-- (name|measures|unit|feeds|materialized): ?(.*)$")
 _STATEMENT = re.compile(r"^CREATE OR REPLACE VIEW (\w+) AS", re.MULTILINE)
 
@@ -82,6 +92,11 @@ def statements(text: str) -> list[tuple[str, str]]:
         stmt = text[a:b].strip()
         out.append((_STATEMENT.match(stmt).group(1), stmt))  # type: ignore[union-attr]
     return out
+
+
+def body(statement: str) -> str:
+    """The query of a `CREATE OR REPLACE VIEW name AS query` statement."""
+    return statement[_STATEMENT.match(statement).end() :]  # type: ignore[union-attr]
 
 
 def install(
@@ -147,8 +162,7 @@ def install(
             "INSERT INTO aa_overrides VALUES (?, ?, ?, ?)",
             [[o.identity_key, o.decision, o.reason, o.reviewer] for o in overrides],
         )
-    macros = resources.files("agentaudit.assess").joinpath("macros.sql").read_text("utf-8")
-    macros += "\n" + _ai_app_name_macro(con)
+    macros = macro_sql(con)
     con.execute(macros.replace("CREATE OR REPLACE MACRO", f"CREATE OR REPLACE {temp}MACRO"))
     tables = {d.name for d in catalogue() if d.materialized}
     metric_sql = [("macros.sql", macros), *sql_files()]
@@ -169,6 +183,13 @@ def install(
             )
     if persist:
         con.execute("INSERT OR REPLACE INTO meta VALUES ('assessment_inputs', ?)", [inputs])
+
+
+def macro_sql(con: duckdb.DuckDBPyConnection) -> str:
+    """The shared macros: macros.sql and `aa_ai_app_name`, generated from the AI app catalogue
+    in `aa_ai_apps` (installed first)."""
+    macros = resources.files("agentaudit.assess").joinpath("macros.sql").read_text("utf-8")
+    return macros + "\n" + _ai_app_name_macro(con)
 
 
 def ai_apps_file(path: str | Path | None = None) -> Any:

@@ -105,6 +105,14 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also (or, without --db, only) write what was loaded as a lake shard here.",
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="spark: spread the files over Spark tasks, each writing a lake shard (--lake).",
+)
+@click.option("--spark-master", default=None, metavar="URL", help="Spark master (local[2]).")
 def ingest_cmd(
     paths: tuple[Path, ...],
     db_path: Path | None,
@@ -112,12 +120,19 @@ def ingest_cmd(
     quiet: bool,
     explain: bool,
     lake_dir: Path | None,
+    engine: str,
+    spark_master: str | None,
 ) -> None:
     """Load export files (or folders of them, recursively) into an audit database."""
     if explain:
         for path in iter_files(paths):
             print_explanation(path)
         return
+    if engine == "spark":
+        _ingest_on_spark(paths, db_path, lake_dir, mapping, spark_master)
+        return
+    if spark_master:
+        raise click.UsageError("--spark-master goes with --engine spark")
     if db_path is None and lake_dir is None:
         raise click.UsageError("Missing option '--db' (the database to load into) or '--lake'.")
     try:
@@ -197,6 +212,41 @@ def run_ingest(
 
 MANY_FILES = 40  # more files than this: totals per format and status, and the problem files
 PROBLEMS = ("empty", "refused", "failed")
+
+
+def _ingest_on_spark(
+    paths: tuple[Path, ...],
+    db_path: Path | None,
+    lake_dir: Path | None,
+    mapping: Path | None,
+    master: str | None,
+) -> None:
+    """`ingest --engine spark`: the files spread over Spark tasks, a lake shard from each."""
+    if lake_dir is None or db_path is not None:
+        raise click.UsageError("--engine spark writes lake shards: give --lake, not --db")
+    from agentaudit.spark import ingest_to_lake  # noqa: PLC0415
+
+    try:
+        tasks = ingest_to_lake(paths, lake_dir, master=master, mapping=mapping)
+    except AgentAuditError as exc:
+        fail(exc)
+    table = Table(title=f"ingest on Spark: {len(tasks)} tasks")
+    for col in ("files", "rows loaded", "rows rejected", "shard"):
+        table.add_column(col, overflow="fold")
+    for t in tasks:
+        table.add_row(
+            str(t["files"]),
+            f"{t['rows_loaded']:,}",
+            f"{t['rows_rejected']:,}",
+            Text(t["shard"] or "(nothing loaded)"),
+        )
+    console.print(table)
+    for t in tasks:
+        for problem in t["problems"]:
+            err_console.print(Text(textwrap.shorten(problem, 300, placeholder=" …")))
+    if not any(t["shard"] for t in tasks):
+        err_console.print("[red]nothing could be loaded[/red]")
+        sys.exit(1)
 
 
 def print_ingest_summary(result: IngestResult) -> None:
@@ -327,6 +377,20 @@ def lake_cmd(db_path: Path, out_dir: Path) -> None:
 )
 @click.option("--window-start", default=None, help="ISO-8601; default: the first event.")
 @click.option("--window-end", default=None, help="ISO-8601; default: the last event.")
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="Where the metric SQL runs: embedded DuckDB, or Apache Spark over a --lake "
+    "(the same SQL, transpiled; needs agentaudit[spark] and Java).",
+)
+@click.option(
+    "--spark-master",
+    default=None,
+    metavar="URL",
+    help="Spark master for --engine spark (default local[2]), e.g. spark://host:7077.",
+)
 @exceptions_option
 @overrides_option
 @ai_apps_option
@@ -339,6 +403,8 @@ def assess_cmd(
     bundle_dir: Path | None,
     window_start: str | None,
     window_end: str | None,
+    engine: str,
+    spark_master: str | None,
     exceptions: Path | None,
     overrides: Path | None,
     ai_apps: Path | None,
@@ -351,8 +417,18 @@ def assess_cmd(
     )
     if (db_path is None) == (lake_dir is None):
         raise click.UsageError("give one of --db (an audit database) or --lake (a lake folder)")
+    if engine == "spark" and lake_dir is None:
+        raise click.UsageError(
+            "--engine spark reads a lake: give --lake (write one with `agentaudit lake`)"
+        )
+    if spark_master and engine != "spark":
+        raise click.UsageError("--spark-master goes with --engine spark")
     try:
-        if lake_dir is not None:
+        if engine == "spark":
+            from agentaudit.spark import SparkRunner  # noqa: PLC0415
+
+            source = SparkRunner(lake_dir, spark_master)
+        elif lake_dir is not None:
             from agentaudit import lake  # noqa: PLC0415
 
             source = lake.connect(lake_dir)  # in memory: its views are temporary anyway
@@ -586,11 +662,25 @@ def report_cmd(
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--pdf", is_flag=True, help="Also print each report to PDF.")
-def batch_cmd(manifest: Path, out_dir: Path, workers: int, pdf: bool) -> None:
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "spark"]),
+    default="local",
+    show_default=True,
+    help="Run clients in local worker processes, or as Spark tasks (agentaudit[spark]).",
+)
+@click.option("--spark-master", default=None, metavar="URL", help="Spark master (local[2]).")
+def batch_cmd(
+    manifest: Path, out_dir: Path, workers: int, pdf: bool, engine: str, spark_master: str | None
+) -> None:
     """Ingest, assess and report many clients (manifest: CSV or YAML with client, exports,
     and optionally policy, exceptions and overrides, each client's own files)."""
+    if spark_master and engine != "spark":
+        raise click.UsageError("--spark-master goes with --engine spark")
     try:
-        rows = batch(manifest, out_dir, workers=workers, pdf=pdf)
+        rows = batch(
+            manifest, out_dir, workers=workers, pdf=pdf, engine=engine, spark_master=spark_master
+        )
     except AgentAuditError as exc:
         fail(exc)
     table = Table(title=f"batch {manifest}")

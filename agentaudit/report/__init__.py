@@ -305,18 +305,29 @@ def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
 
 
 def batch(
-    manifest: str | Path, out_dir: str | Path, *, workers: int = 2, pdf: bool = False
+    manifest: str | Path,
+    out_dir: str | Path,
+    *,
+    workers: int = 2,
+    pdf: bool = False,
+    engine: str = "local",
+    spark_master: str | None = None,
 ) -> list[BatchRow]:
     """Report on every client of a manifest in parallel worker processes (a failing client
     is reported with its error and the others go on), then write the portfolio of them all
-    (portfolio.csv, portfolio.html) in `out_dir`."""
+    (portfolio.csv, portfolio.html) in `out_dir`. With `engine="spark"` each client is a
+    Spark task instead (agentaudit.spark.batch_clients)."""
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
     from agentaudit import portfolio  # noqa: PLC0415
 
     rows = read_manifest(manifest)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    if workers <= 1:
+    if engine == "spark":
+        from agentaudit.spark import batch_clients  # noqa: PLC0415
+
+        results = batch_clients(rows, out_dir, pdf=pdf, master=spark_master)
+    elif workers <= 1:
         results = [_one_client(r, str(out_dir), pdf) for r in rows]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -47,6 +47,7 @@ def write(
     out: str | Path,
     *,
     inputs: dict[str, str | Path | None] | None = None,
+    engine: dict[str, str] | None = None,
 ) -> Path:
     """Write the bundle of assessment `a`, computed on `con` (its views still installed), to
     `out`. `inputs` names the policy, exceptions and overrides files used, for the manifest."""
@@ -89,6 +90,7 @@ def write(
         "tool_version": __version__,
         "generated_at": contract["generated_at"],
         "window": a.window,
+        "engine": engine or {"name": "duckdb", "version": duckdb.__version__},
         "inputs": _inputs(con, inputs or {}),
         "policy": a.policy,
         "evidence": evidence,

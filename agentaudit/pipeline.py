@@ -81,7 +81,7 @@ def assess_to_bundle(
     }
     if isinstance(db, Runner):
         a = _assess(db, options, persist=False)
-        bundle.write(a, db.connection, out, inputs=inputs)
+        bundle.write(a, db.connection, out, inputs=inputs, engine=db.describe())
         return a
     own = not isinstance(db, duckdb.DuckDBPyConnection)
     if not own:

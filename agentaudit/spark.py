@@ -242,6 +242,15 @@ class SparkRunner(Runner):
             self._bundle_tables = True
         return self._results
 
+    def describe(self) -> dict[str, str]:
+        return {
+            "name": "spark",
+            "version": self.spark.version,
+            "master": self.spark.sparkContext.master,
+            "sqlglot": transpile.sqlglot_version(),
+            "lake": str(self.lake),
+        }
+
     def close(self) -> None:
         self._lake.close()
         self._twin.close()

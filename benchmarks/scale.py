@@ -260,6 +260,44 @@ def step_lake(db: str, out: str) -> dict:
     }
 
 
+def step_spark(db: str, exports: str, work: str) -> dict:
+    """The same database as a lake, assessed on DuckDB and on Spark (local[2]) side by side,
+    one process; then the exports ingested by Spark tasks (`ingest --engine spark`) against
+    the plain single-process ingest's figure from the scale part."""
+    from agentaudit import lake  # noqa: PLC0415
+    from agentaudit.assess import assess  # noqa: PLC0415
+    from agentaudit.spark import SparkRunner, ingest_to_lake  # noqa: PLC0415
+
+    folder = Path(work) / "spark-lake"
+    shutil.rmtree(folder, ignore_errors=True)
+    lake.write(db, folder)
+    t = time.perf_counter()
+    want = assess(lake.connect(folder), persist=False).to_dict()
+    on_duckdb = time.perf_counter() - t
+    t = time.perf_counter()
+    runner = SparkRunner(folder)
+    opened = time.perf_counter() - t
+    t = time.perf_counter()
+    got = assess(runner).to_dict()
+    on_spark = time.perf_counter() - t
+    differ = sorted(k for k in want if k != "generated_at" and got.get(k) != want[k])
+    ingested = Path(work) / "spark-ingest"
+    shutil.rmtree(ingested, ignore_errors=True)
+    t = time.perf_counter()
+    tasks = ingest_to_lake([exports], ingested)
+    spark_ingest = time.perf_counter() - t
+    return {
+        "events": sum(t["rows_loaded"] for t in tasks),
+        "assess_duckdb": on_duckdb,
+        "spark_open": opened,
+        "assess_spark": on_spark,
+        "same": not differ,
+        "differ": differ,
+        "spark_ingest": spark_ingest,
+        "tasks": len(tasks),
+    }
+
+
 STEPS = {
     "floor": step_floor,
     "floor_all": step_floor_all,
@@ -271,6 +309,7 @@ STEPS = {
     "report": step_report,
     "batch": step_batch,
     "lake": step_lake,
+    "spark": step_spark,
 }
 
 
@@ -375,7 +414,8 @@ def main() -> None:
         default="ingest,tree,scale,batch",
         help="ingest (side by side), tree (CloudTrail S3 delivery trees), scale (full ingest,\n"
         "assess, report), assess / report (re-measured alone, on the databases scale\n"
-        "left), lake (write and assess a lake of scale's databases), batch;\n"
+        "left), lake (write and assess a lake of scale's databases), spark (assess that\n"
+        "lake on Spark local[2] beside DuckDB; ingest by Spark tasks), batch;\n"
         "results of\n"
         "parts not run now are kept from the last run (--work/results.json)",
     )
@@ -486,6 +526,18 @@ def main() -> None:
             row = {"size": label(size), **step}
             res["lake"]["rows"].append(row)
             print(f"  lake {label(size)}: {row}", flush=True)
+            saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
+
+    if "spark" in parts:  # on the databases and exports scale left
+        res["spark"] = {"commit": commit, "rows": []}
+        for size in sizes:
+            db, exports = work / f"audit-{label(size)}.duckdb", work / f"data-{label(size)}"
+            if not db.exists() or not exports.exists():
+                continue
+            step = run_step("spark", str(db), str(exports), str(work))
+            row = {"size": label(size), **step}
+            res["spark"]["rows"].append(row)
+            print(f"  spark {label(size)}: {row}", flush=True)
             saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
 
     if "batch" in parts:
@@ -783,6 +835,37 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
                 f"{r['mb']:,.0f} MB | {r['assess_lake']:.1f} s | {r['assess_db']:.1f} s | "
                 f"{r['assess_lake'] / r['assess_db']:.2f}x | "
                 f"{'yes' if r['same'] else 'no: ' + ', '.join(r.get('differ', []))} |"
+            )
+    if rows("spark"):
+        ingest = {r["size"]: r for r in rows("scale") if "error" not in r}
+        out += [
+            "",
+            "## 6. The same assessment on Apache Spark (docs/scaling.md)",
+            "",
+            "The scale part's database as a lake, assessed by DuckDB and by Spark in local mode",
+            "(`local[2]`, this machine's two cores, driver memory "
+            f"{os.environ.get('AGENTAUDIT_SPARK_DRIVER_MEMORY', '2g')}), one process, side by",
+            "side; *same* says whether the two assessment JSONs are identical. Then the",
+            "exports ingested by Spark tasks (each running agentaudit's DuckDB readers on its",
+            "share of the files and writing a shard) beside the single-process ingest of the",
+            "scale part.",
+            "",
+            "| size | events | assess, DuckDB | assess, Spark | Spark / DuckDB | Spark start |"
+            " same | ingest, Spark tasks | ingest, one process |",
+            "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        ]
+        for r in rows("spark"):
+            if "error" in r:
+                out.append(f"| {r['size']} | | failed: {r['error'][:80]} | | | | | | |")
+                continue
+            plain = ingest.get(r["size"], {}).get("ingest", {}).get("seconds")
+            out.append(
+                f"| {r['size']} | {r['events']:,} | {r['assess_duckdb']:.1f} s | "
+                f"{r['assess_spark']:.1f} s | {r['assess_spark'] / r['assess_duckdb']:.1f}x | "
+                f"{r['spark_open']:.1f} s | "
+                f"{'yes' if r['same'] else 'no: ' + ', '.join(r.get('differ', []))} | "
+                f"{r['spark_ingest']:.1f} s ({r['events'] / r['spark_ingest']:,.0f} ev/s, "
+                f"{r['tasks']} tasks) | {_fmt(plain, '.1f')} s |"
             )
     out += ["", *targets(res)]
     return "\n".join(out) + "\n"

@@ -81,6 +81,7 @@ def test_spark_ingests_and_assesses_the_demo_as_duckdb_does(demo_db, tmp_path):
     manifest = json.loads((tmp_path / "bundle" / "manifest.json").read_text())
     loaded = agentaudit.connect(demo_db, read_only=True).sql("SELECT count(*) FROM files")
     assert len(manifest["inputs"]["files"]) == loaded.fetchall()[0][0]
+    assert manifest["engine"]["name"] == "spark" and manifest["engine"]["master"] == "local[2]"
 
 
 @needs_spark

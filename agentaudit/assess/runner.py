@@ -40,6 +40,10 @@ class Runner:
         """A DuckDB connection holding `files` and `assessment_window`, for the bundle."""
         raise NotImplementedError
 
+    def describe(self) -> dict[str, str]:
+        """Which engine computed the assessment (the bundle's manifest records it)."""
+        return {"name": "duckdb", "version": duckdb.__version__}
+
     def close(self) -> None:
         """Release what the runner opened."""
 

@@ -107,7 +107,8 @@ def shards(lake: str | Path) -> list[Path]:
 
 def layout(lake: str | Path) -> list[tuple[Path, int]]:
     """Every shard below `lake` with the offset its file ids take in the merged lake (each
-    shard numbers its files from 1)."""
+    shard numbers its files from 1). A file loaded in two shards would count its rows twice:
+    refused, naming the file and the shards."""
     found = shards(lake)
     out, offset = [], 0
     with duckdb.connect() as con:
@@ -115,6 +116,21 @@ def layout(lake: str | Path) -> list[tuple[Path, int]]:
             out.append((shard, offset))
             top = con.sql(f"SELECT coalesce(max(file_id), 0) FROM {_q(shard / 'files.parquet')}")
             offset += int(top.fetchall()[0][0])
+        loaded = " UNION ALL ".join(
+            f"SELECT {_q(shard)} AS shard, path, sha256 FROM {_q(shard / 'files.parquet')} "
+            "WHERE rows_loaded > 0"
+            for shard in found
+        )
+        twice = con.sql(
+            f"""SELECT any_value(path), list(DISTINCT shard ORDER BY shard) FROM ({loaded})
+                GROUP BY sha256 HAVING count(DISTINCT shard) > 1 ORDER BY 1 LIMIT 1"""
+        ).fetchall()
+    if twice:
+        path, where = twice[0]
+        raise LakeError(
+            f"{path}: loaded in {len(where)} shards ({', '.join(where)}): its rows would be "
+            "counted twice; remove all but one of those shards or ingest the file once"
+        )
     return out
 
 

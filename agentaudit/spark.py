@@ -146,9 +146,9 @@ class SparkRunner(Runner):
     """The assessment's SQL on Spark, over a lake (every shard below `lake`)."""
 
     def __init__(self, lake: str | Path, master: str | None = None) -> None:
-        self.spark = session(master)
         self.lake = Path(lake)
         self._lake = lake_mod.connect(lake)  # the merged small tables; events stay in Parquet
+        self.spark = session(master)
         self._twin = audit_db.connect(None)  # empty: the DuckDB types of every query
         self._results = duckdb.connect()
         self._results.execute("SET TimeZone = 'UTC'")
@@ -267,11 +267,14 @@ def _balanced(files: list[Path], groups: int) -> list[list[str]]:
     return [[str(p) for p in sorted(b)] for _, b in bins if b]
 
 
-def _ingest_group(files: list[str], lake: str, mapping: str | None) -> dict[str, Any]:
+def _ingest_group(files: list[str], lake: str, mapping: str | None, memory: str) -> dict[str, Any]:
     """One Spark task: ingest a group of files with agentaudit's DuckDB readers into a
-    temporary database and write it as a lake shard."""
+    temporary database (DuckDB capped at `memory`, spilling beyond it) and write it as a lake
+    shard."""
     from agentaudit.ingest import ingest  # noqa: PLC0415
 
+    # DuckDB takes 80% of the machine's memory by default: tasks side by side would not fit
+    os.environ["AGENTAUDIT_MEMORY_LIMIT"] = memory
     with tempfile.TemporaryDirectory(prefix="agentaudit-task-") as tmp:
         db = Path(tmp) / "shard.duckdb"
         result = ingest([Path(f) for f in files], db, mapping=mapping)
@@ -292,11 +295,14 @@ def ingest_to_lake(
     master: str | None = None,
     tasks: int | None = None,
     mapping: str | Path | None = None,
+    task_memory: str | None = None,
 ) -> list[dict[str, Any]]:
     """Spread the input files over Spark tasks (by size, about equal bytes each); each task
     runs the ingest's DuckDB readers on its files and writes a lake shard below `lake`. The
     shards merge when read (docs/lake.md). Files and lake must be on storage every executor
-    sees (the same paths). Returns one summary per task."""
+    sees (the same paths). `task_memory` caps each task's DuckDB (a 10M-event ingest peaks
+    at about 3 GB under a 3 GB cap, spilling the rest; default: AGENTAUDIT_MEMORY_LIMIT, else
+    3GB). Returns one summary per task."""
     from agentaudit.ingest import iter_files  # noqa: PLC0415
 
     files = sorted({f.resolve() for f in iter_files(paths)})
@@ -309,7 +315,8 @@ def ingest_to_lake(
     Path(target).mkdir(parents=True, exist_ok=True)
     names = None if mapping is None else str(Path(mapping).resolve())
     rdd = spark.sparkContext.parallelize(groups, len(groups))
-    return rdd.map(lambda group: _ingest_group(group, target, names)).collect()
+    memory = task_memory or os.environ.get("AGENTAUDIT_MEMORY_LIMIT") or "3GB"
+    return rdd.map(lambda group: _ingest_group(group, target, names, memory)).collect()
 
 
 def batch_clients(

@@ -94,6 +94,8 @@ def _for_spark(node: object) -> object:
     - `list(x ORDER BY k)`: Spark's `collect_list` has no order; the list is sorted after
       (`array_sort`, by the value, or by the keys then the value through a struct).
     - `string_agg(x, sep ORDER BY k)`: that sorted list, joined.
+    - `n / 3600.0`: DuckDB divides as DOUBLE, Spark by a decimal literal as DECIMAL; the
+      literal is cast to DOUBLE.
     - JSON: Spark has no JSON type. JSON stays text (`get_json_object` reads it), and a JSON
       array becomes `from_json(text, 'array<string>')`, each element its JSON text."""
     from sqlglot import exp  # noqa: PLC0415
@@ -113,6 +115,14 @@ def _for_spark(node: object) -> object:
         sep = node.args.get("separator") or exp.Literal.string(",")
         joined = exp.ArrayToString(this=items, expression=sep.copy())
         return exp.Nullif(this=joined, expression=exp.Literal.string(""))
+    if isinstance(node, exp.Div):
+        # DuckDB divides as DOUBLE; Spark divides by a decimal literal in DECIMAL, rounding
+        # to its scale. The literal becomes a DOUBLE, so the quotient is computed as DuckDB's.
+        for side in ("this", "expression"):
+            operand = node.args.get(side)
+            if isinstance(operand, exp.Literal) and not operand.is_string and "." in operand.this:
+                node.set(side, exp.Cast(this=operand.copy(), to=exp.DataType.build("DOUBLE")))
+        return node
     if isinstance(node, exp.ToDays):
         return exp.Mul(
             this=exp.Interval(this=exp.Literal.string("1"), unit=exp.Var(this="DAY")),

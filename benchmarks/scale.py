@@ -529,7 +529,10 @@ def main() -> None:
             saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
 
     if "spark" in parts:  # on the databases and exports scale left
-        res["spark"] = {"commit": commit, "rows": []}
+        kept = [
+            r for r in res.get("spark", {}).get("rows", []) if r["size"] not in map(label, sizes)
+        ]
+        res["spark"] = {"commit": commit, "rows": kept}
         for size in sizes:
             db, exports = work / f"audit-{label(size)}.duckdb", work / f"data-{label(size)}"
             if not db.exists() or not exports.exists():
@@ -537,6 +540,7 @@ def main() -> None:
             step = run_step("spark", str(db), str(exports), str(work))
             row = {"size": label(size), **step}
             res["spark"]["rows"].append(row)
+            res["spark"]["rows"].sort(key=lambda r: parse_size(r["size"]))
             print(f"  spark {label(size)}: {row}", flush=True)
             saved.write_text(json.dumps(res, indent=1), encoding="utf-8")
 
@@ -665,7 +669,7 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
 
     commits = ", ".join(
         f"{part} at {res[part]['commit'] or 'unknown'}"
-        for part in ("ingest", "tree", "scale", "report", "batch", "lake")
+        for part in ("ingest", "tree", "scale", "report", "batch", "lake", "spark")
         if part in res
     )
     assessed = {r.get("assess_commit") for r in rows("scale")} - {None}

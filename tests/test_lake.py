@@ -138,3 +138,13 @@ def test_two_connections_to_one_database_in_one_process(halves):
     first.close()
     assert second.sql("SELECT count(*) FROM events").fetchall()[0][0] > 0
     second.close()
+
+
+def test_a_file_loaded_in_two_shards_is_refused_by_name(halves, tmp_path):
+    """Its events would be counted twice: the lake names the file and both shards."""
+    _, dbs = halves
+    lake.write(dbs["all"], tmp_path / "lake")
+    lake.write(dbs["a"], tmp_path / "lake")
+    with pytest.raises(lake.LakeError, match="counted twice") as err:
+        lake.connect(tmp_path / "lake")
+    assert str(err.value).count("shard-") == 2

@@ -66,6 +66,8 @@ def test_a_function_sqlglot_does_not_know_is_refused_by_name():
         ("SELECT date_diff('day', a, b)", "SELECT DATEDIFF(CAST(b AS DATE), CAST(a AS DATE))"),
         ("SELECT date_diff('second', a, b)", "SELECT (UNIX_SECONDS(b) - UNIX_SECONDS(a))"),
         ("SELECT x - to_days(3)", "SELECT x - INTERVAL '1' DAY * (3)"),
+        # DuckDB divides as DOUBLE; Spark by a decimal literal as DECIMAL
+        ("SELECT n / 3600.0", "SELECT n / CAST(3600.0 AS DOUBLE)"),
         # Spark's RLIKE takes no flags: case-insensitivity moves into the pattern
         ("SELECT regexp_matches(x, 'ab', 'i')", "SELECT x RLIKE '(?i)ab'"),
         ("SELECT regexp_matches(x, p, 'i')", "SELECT x RLIKE ('(?i)' || p)"),

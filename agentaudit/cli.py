@@ -113,6 +113,12 @@ def main() -> None:
     help="spark: spread the files over Spark tasks, each writing a lake shard (--lake).",
 )
 @click.option("--spark-master", default=None, metavar="URL", help="Spark master (local[2]).")
+@click.option(
+    "--spark-tasks",
+    type=click.IntRange(min=1),
+    default=None,
+    help="How many Spark tasks (shards) to deal the files to (default: the cluster's cores).",
+)
 def ingest_cmd(
     paths: tuple[Path, ...],
     db_path: Path | None,
@@ -122,6 +128,7 @@ def ingest_cmd(
     lake_dir: Path | None,
     engine: str,
     spark_master: str | None,
+    spark_tasks: int | None,
 ) -> None:
     """Load export files (or folders of them, recursively) into an audit database."""
     if explain:
@@ -129,10 +136,10 @@ def ingest_cmd(
             print_explanation(path)
         return
     if engine == "spark":
-        _ingest_on_spark(paths, db_path, lake_dir, mapping, spark_master)
+        _ingest_on_spark(paths, db_path, lake_dir, mapping, spark_master, spark_tasks)
         return
-    if spark_master:
-        raise click.UsageError("--spark-master goes with --engine spark")
+    if spark_master or spark_tasks:
+        raise click.UsageError("--spark-master and --spark-tasks go with --engine spark")
     if db_path is None and lake_dir is None:
         raise click.UsageError("Missing option '--db' (the database to load into) or '--lake'.")
     try:
@@ -220,6 +227,7 @@ def _ingest_on_spark(
     lake_dir: Path | None,
     mapping: Path | None,
     master: str | None,
+    tasks: int | None,
 ) -> None:
     """`ingest --engine spark`: the files spread over Spark tasks, a lake shard from each."""
     if lake_dir is None or db_path is not None:
@@ -227,13 +235,13 @@ def _ingest_on_spark(
     from agentaudit.spark import ingest_to_lake  # noqa: PLC0415
 
     try:
-        tasks = ingest_to_lake(paths, lake_dir, master=master, mapping=mapping)
+        done = ingest_to_lake(paths, lake_dir, master=master, mapping=mapping, tasks=tasks)
     except AgentAuditError as exc:
         fail(exc)
-    table = Table(title=f"ingest on Spark: {len(tasks)} tasks")
+    table = Table(title=f"ingest on Spark: {len(done)} tasks")
     for col in ("files", "rows loaded", "rows rejected", "shard"):
         table.add_column(col, overflow="fold")
-    for t in tasks:
+    for t in done:
         table.add_row(
             str(t["files"]),
             f"{t['rows_loaded']:,}",
@@ -241,10 +249,10 @@ def _ingest_on_spark(
             Text(t["shard"] or "(nothing loaded)"),
         )
     console.print(table)
-    for t in tasks:
+    for t in done:
         for problem in t["problems"]:
             err_console.print(Text(textwrap.shorten(problem, 300, placeholder=" …")))
-    if not any(t["shard"] for t in tasks):
+    if not any(t["shard"] for t in done):
         err_console.print("[red]nothing could be loaded[/red]")
         sys.exit(1)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -87,7 +88,8 @@ def session(master: str | None = None) -> Any:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    if not (master or DEFAULT_MASTER).startswith("local"):
+    if not re.fullmatch(r"local(\[[^]]*\])?", master or DEFAULT_MASTER):
+        # executors in other processes or machines: agentaudit goes with the job
         spark.sparkContext.addPyFile(str(wheel()))
     return spark
 

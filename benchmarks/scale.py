@@ -849,7 +849,8 @@ def markdown(res: dict, opts: argparse.Namespace) -> str:
             "The scale part's database as a lake, assessed by DuckDB and by Spark in local mode",
             "(`local[2]`, this machine's two cores, driver memory "
             f"{os.environ.get('AGENTAUDIT_SPARK_DRIVER_MEMORY', '2g')}), one process, side by",
-            "side; *same* says whether the two assessment JSONs are identical. Then the",
+            "side (DuckDB here without the memory limit); *same* says whether the two",
+            "assessment JSONs are identical. Then the",
             "exports ingested by Spark tasks (each running agentaudit's DuckDB readers on its",
             "share of the files and writing a shard) beside the single-process ingest of the",
             "scale part.",

@@ -60,7 +60,10 @@ def test_spark_ingests_and_assesses_the_demo_as_duckdb_does(demo_db, tmp_path):
     Spark runs must see it as DuckDB's do (Spark's views are created again once it is
     recorded)."""
     lake = tmp_path / "lake"
-    out = _cli("ingest", str(demo_exports()), "--lake", str(lake), "--engine", "spark")
+    out = _cli(
+        "ingest", str(demo_exports()), "--lake", str(lake), "--engine", "spark",
+        "--spark-tasks", "2",
+    )  # fmt: skip
     assert "2 tasks" in out
     assert len(list(lake.glob("shard-*/_lake.json"))) == 2
     exceptions = tmp_path / "exceptions.yaml"
@@ -115,3 +118,26 @@ def test_without_java_the_spark_engine_says_what_to_install(monkeypatch):
     if _spark_missing() is None or "pyspark" not in (_spark_missing() or ""):
         with pytest.raises(spark.SparkUnavailable, match="Java"):
             spark.session("local[1]")
+
+
+def test_agentaudit_ships_to_executors_as_an_importable_wheel(tmp_path):
+    """For a master other than local, the job carries agentaudit as its wheel (named .zip so
+    Spark puts it on the executors' path): importing from it alone gives the package."""
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import zipfile  # noqa: PLC0415
+
+    from agentaudit import spark  # noqa: PLC0415
+
+    shipped = spark.wheel()
+    assert shipped.suffix == ".zip"
+    names = zipfile.ZipFile(shipped).namelist()
+    assert "agentaudit/spark.py" in names and "agentaudit/assess/metrics/00_window.sql" in names
+    code = (
+        f"import sys; sys.path.insert(0, {str(shipped)!r}); import agentaudit.assess.views as v; "
+        "print(v.__file__); print(len(v.sql_files()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    ).stdout.split()
+    assert out[0].startswith(str(shipped)) and int(out[1]) >= 15

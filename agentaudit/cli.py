@@ -431,11 +431,12 @@ def assess_cmd(
         )
     if spark_master and engine != "spark":
         raise click.UsageError("--spark-master goes with --engine spark")
+    runner = None
     try:
         if engine == "spark":
             from agentaudit.spark import SparkRunner  # noqa: PLC0415
 
-            source = SparkRunner(lake_dir, spark_master)
+            source = runner = SparkRunner(lake_dir, spark_master)
         elif lake_dir is not None:
             from agentaudit import lake  # noqa: PLC0415
 
@@ -458,6 +459,9 @@ def assess_cmd(
             )
     except AgentAuditError as exc:
         fail(exc)
+    finally:
+        if runner is not None:
+            runner.close()
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:

@@ -134,6 +134,12 @@ def layout(lake: str | Path) -> list[tuple[Path, int]]:
     return out
 
 
+def has_events(shard: Path) -> bool:
+    """Whether a shard holds events (one of only rosters or inventories has no events files)."""
+    marker = json.loads((shard / MARKER).read_text(encoding="utf-8"))
+    return int(marker.get("tables", {}).get("events", 0)) > 0
+
+
 def connect(lake: str | Path) -> duckdb.DuckDBPyConnection:
     """An in-memory audit database over a lake: every shard's rows (events read in place from
     Parquet), files renumbered shard by shard, identities and credentials merged."""
@@ -142,10 +148,11 @@ def connect(lake: str | Path) -> duckdb.DuckDBPyConnection:
     offsets = [offset for _, offset in placed]
     con = audit_db.connect(None)
 
-    def union(source: str) -> str:
+    def union(source: str, shards: list[Path] = found) -> str:
         parts = [
             f"SELECT * REPLACE (file_id + {off} AS file_id) FROM {source.format(shard=shard)}"
             for shard, off in zip(found, offsets, strict=True)
+            if shard in shards
         ]
         return " UNION ALL BY NAME ".join(parts)
 
@@ -153,9 +160,13 @@ def connect(lake: str | Path) -> duckdb.DuckDBPyConnection:
         columns = [r[0] for r in con.sql(f"DESCRIBE {table}").fetchall()]
         if table == "events":
             source = "read_parquet('{shard}/events/**/*.parquet', hive_partitioning = true)"
+            with_events = [shard for shard in found if has_events(shard)]
+            if not with_events:  # every shard holds only rosters, inventories and the like
+                continue
+            select = f"SELECT {', '.join(columns)} FROM ({union(source, with_events)})"
         else:
             source = "read_parquet('{shard}/" + table + ".parquet')"
-        select = f"SELECT {', '.join(columns)} FROM ({union(source)})"
+            select = f"SELECT {', '.join(columns)} FROM ({union(source)})"
         con.execute(f"DROP TABLE {table}")
         kind = "VIEW" if table == "events" else "TABLE"  # events stay in the Parquet files
         con.execute(f"CREATE {kind} {table} AS {select}")

@@ -17,6 +17,7 @@ Needs `pip install 'agentaudit[spark]'` (pyspark, sqlglot) and a Java runtime (1
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -24,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,24 @@ class SparkUnavailable(AgentAuditError):
     exit_code = 2
 
 
+@contextlib.contextmanager
+def spark_errors(what: str) -> Iterator[None]:
+    """A failure inside Spark (a query it cannot analyse, a task that died) as an
+    AgentAuditError with Spark's own first line, instead of a Java stack trace."""
+    try:
+        yield
+    except AgentAuditError:
+        raise
+    except Exception as exc:
+        if not type(exc).__module__.startswith(("pyspark", "py4j")):
+            raise
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        first = next((line for line in lines if "Error" in line or "Exception" in line), "")
+        raise AgentAuditError(
+            f"{what} failed: {(first or lines[0] if lines else '')[:500]}"
+        ) from exc
+
+
 def java_missing() -> str | None:
     """Why Spark cannot start here (no Java runtime), or None."""
     home = os.environ.get("JAVA_HOME")
@@ -82,13 +101,15 @@ def session(master: str | None = None) -> Any:
         raise SparkUnavailable(f"the Spark engine cannot start: {reason}")
     # Spark's Python layer logs every failed query's plan at ERROR; the error itself is raised.
     logging.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    local = re.fullmatch(r"local(\[[^]]*\])?", master or DEFAULT_MASTER) is not None
+    if local:  # on a cluster the executors' own Python runs (PYSPARK_PYTHON, if set)
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master or DEFAULT_MASTER).appName("agentaudit")
     for key, value in CONF.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
-    if not re.fullmatch(r"local(\[[^]]*\])?", master or DEFAULT_MASTER):
+    if not local:
         # executors in other processes or machines: agentaudit goes with the job
         spark.sparkContext.addPyFile(str(wheel()))
     return spark
@@ -167,13 +188,17 @@ class SparkRunner(Runner):
         columns = [r[0] for r in self._twin.sql("DESCRIBE events").fetchall()]
         events = None
         for shard, offset in lake_mod.layout(self.lake):
+            if not lake_mod.has_events(shard):
+                continue  # a shard of rosters or inventories only: no events folder to read
             folder = str(shard / "events")
             part = self.spark.read.option("basePath", folder).parquet(folder)
             part = part.withColumn("file_id", (part["file_id"] + offset).cast("int"))
             part = part.select(*columns)
             events = part if events is None else events.unionByName(part)
-        assert events is not None  # lake.layout refuses a lake with no shard
-        events.createOrReplaceTempView("events")
+        if events is None:
+            self._put("events", _arrow(self._twin.sql("SELECT * FROM events")))
+        else:
+            events.createOrReplaceTempView("events")
 
     def _put(self, name: str, table: Any) -> None:
         """An Arrow table as a Spark temporary view."""
@@ -203,14 +228,16 @@ class SparkRunner(Runner):
                 select = transpile.to_spark(
                     views.body(statement), self._macros, what=f"{file}: {name}"
                 )
-                frame = self.spark.sql(select)
-                if name in tables:
-                    frame = frame.localCheckpoint()
-                frame.createOrReplaceTempView(name)
+                with spark_errors(f"{file}: {name} on Spark"):
+                    frame = self.spark.sql(select)
+                    if name in tables:
+                        frame = frame.localCheckpoint()
+                    frame.createOrReplaceTempView(name)
 
     def sql(self, query: str) -> duckdb.DuckDBPyRelation:
         shape = self._twin.sql(query)  # DuckDB's names and types for this query
-        table = self.spark.sql(transpile.to_spark(query, self._macros)).toArrow()
+        with spark_errors("a query on Spark"):
+            table = self.spark.sql(transpile.to_spark(query, self._macros)).toArrow()
         if table.num_columns != len(shape.columns):
             raise AgentAuditError(
                 f"Spark returned {table.num_columns} columns, DuckDB {len(shape.columns)}, "
@@ -257,6 +284,27 @@ class SparkRunner(Runner):
         self._lake.close()
         self._twin.close()
         self._results.close()
+
+
+def _distinct(files: list[Path]) -> list[Path]:
+    """The files with copies of the same content left out (the first path kept), as one
+    ingest skips a file it already loaded: in two tasks a copy would load twice. Only files
+    of equal size are hashed."""
+    from agentaudit.ingest import sha256_of  # noqa: PLC0415
+
+    by_size: dict[int, list[Path]] = {}
+    for f in files:
+        by_size.setdefault(f.stat().st_size, []).append(f)
+    seen: set[str] = set()
+    out = []
+    for f in files:
+        if len(by_size[f.stat().st_size]) > 1:
+            digest = sha256_of(f)
+            if digest in seen:
+                continue
+            seen.add(digest)
+        out.append(f)
+    return out
 
 
 def _balanced(files: list[Path], groups: int) -> list[list[str]]:
@@ -307,7 +355,7 @@ def ingest_to_lake(
     3GB). Returns one summary per task."""
     from agentaudit.ingest import iter_files  # noqa: PLC0415
 
-    files = sorted({f.resolve() for f in iter_files(paths)})
+    files = _distinct(sorted({f.resolve() for f in iter_files(paths)}))
     if not files:
         raise AgentAuditError(f"no files below {', '.join(str(p) for p in paths)}")
     spark = session(master)
@@ -318,7 +366,8 @@ def ingest_to_lake(
     names = None if mapping is None else str(Path(mapping).resolve())
     rdd = spark.sparkContext.parallelize(groups, len(groups))
     memory = task_memory or os.environ.get("AGENTAUDIT_MEMORY_LIMIT") or "3GB"
-    return rdd.map(lambda group: _ingest_group(group, target, names, memory)).collect()
+    with spark_errors("ingest on Spark"):
+        return rdd.map(lambda group: _ingest_group(group, target, names, memory)).collect()
 
 
 def batch_clients(
@@ -331,4 +380,5 @@ def batch_clients(
     spark = session(master)
     out = str(Path(out_dir).resolve())
     rdd = spark.sparkContext.parallelize(rows, max(1, len(rows)))
-    return rdd.map(lambda row: _one_client(row, out, pdf)).collect()
+    with spark_errors("batch on Spark"):
+        return rdd.map(lambda row: _one_client(row, out, pdf)).collect()

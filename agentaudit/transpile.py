@@ -93,6 +93,7 @@ def _for_spark(node: object) -> object:
       the pattern gains `(?i)`.
     - `list(x ORDER BY k)`: Spark's `collect_list` has no order; the list is sorted after
       (`array_sort`, by the value, or by the keys then the value through a struct).
+    - `list(…)` over no rows is NULL in DuckDB, an empty array in Spark: NULL for both.
     - `string_agg(x, sep ORDER BY k)`: that sorted list, joined.
     - `n / 3600.0`: DuckDB divides as DOUBLE, Spark by a decimal literal as DECIMAL; the
       literal is cast to DOUBLE.
@@ -107,7 +108,11 @@ def _for_spark(node: object) -> object:
 
     ordered = _ordered_list(node)
     if ordered is not None:
-        return ordered
+        return _null_if_empty(ordered)
+    if (isinstance(node, exp.ArrayAgg) and not isinstance(node.parent, exp.Filter)) or (
+        isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg)
+    ):
+        return _null_if_empty(node.copy())
     if isinstance(node, exp.GroupConcat) and isinstance(node.this, exp.Order):
         # string_agg(x, sep ORDER BY k): the sorted list joined (Spark's LISTAGG DISTINCT …
         # WITHIN GROUP fails at run time); NULL when every value is NULL, as in DuckDB
@@ -158,8 +163,37 @@ def _for_spark(node: object) -> object:
             if isinstance(node.this, exp.ParseJSON):
                 return from_json(node.this.this)
     if isinstance(node, exp.ParseJSON):
+        parent = node.parent
+        if isinstance(parent, exp.Cast) and parent.to.is_type(exp.DataType.Type.ARRAY):
+            return node  # the cast around it reads the text as a JSON array
         return node.this
     return node
+
+
+def _null_if_empty(items: object) -> object:
+    """A list aggregate over no rows (or no row passing its FILTER) is NULL in DuckDB and an
+    empty array in Spark: NULL for both."""
+    from sqlglot import exp  # noqa: PLC0415
+
+    size = exp.ArraySize(this=items.copy())  # type: ignore[attr-defined]
+    return exp.If(
+        this=exp.GT(this=size, expression=exp.Literal.number(0)), true=items, false=exp.Null()
+    )
+
+
+def _bottom_up(tree: object, rewrite: object) -> object:
+    """`rewrite` applied to every node, children before their parent, so that what a rewrite
+    copies into its result is already rewritten (SQLGlot's `transform` goes top-down and does
+    not visit inside a replaced node)."""
+    nodes = list(tree.walk())  # type: ignore[attr-defined]  # parents before children
+    for node in reversed(nodes):
+        new = rewrite(node)  # type: ignore[operator]
+        if new is not node:
+            if node is tree:
+                tree = new
+            else:
+                node.replace(new)
+    return tree
 
 
 def _date_diff(node: object) -> object:
@@ -196,10 +230,12 @@ def _ordered_list(node: object) -> object | None:
     agg = node
     if isinstance(node, exp.Filter) and isinstance(node.this, exp.ArrayAgg):
         agg, where = node.this, node.expression
+    elif isinstance(node, exp.ArrayAgg) and isinstance(node.parent, exp.Filter):
+        return None  # the FILTER around it is rewritten with it
     if not isinstance(agg, exp.ArrayAgg) or not isinstance(agg.this, exp.Order):
         return None
     value, keys = agg.this.this, agg.this.expressions
-    if any(k.args.get("desc") for k in keys):
+    if any(k.args.get("desc") or k.args.get("nulls_first") for k in keys):
         raise TranspileError(f"descending list order does not transpile: {agg.sql('duckdb')}")
     distinct = isinstance(value, exp.Distinct)
     element = value.expressions[0] if distinct else value
@@ -242,7 +278,7 @@ def to_spark(sql: str, macros: dict[str, Macro] | None = None, *, what: str = ""
                 f"{label}: function(s) {', '.join(unknown)} unknown to SQLGlot: write them in a "
                 "portable form or teach agentaudit.transpile to rewrite them"
             )
-        tree = tree.transform(_for_spark)
+        tree = _bottom_up(tree, _for_spark)
         return tree.sql(dialect="spark", unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as e:
         raise TranspileError(f"{label}: does not transpile to Spark SQL: {e}") from e

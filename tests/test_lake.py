@@ -17,6 +17,7 @@ from agentaudit.cli import main
 from agentaudit.resources import demo_exports
 
 EXPORTS = demo_exports()
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def _contract(source) -> dict:
@@ -148,3 +149,34 @@ def test_a_file_loaded_in_two_shards_is_refused_by_name(halves, tmp_path):
     with pytest.raises(lake.LakeError, match="counted twice") as err:
         lake.connect(tmp_path / "lake")
     assert str(err.value).count("shard-") == 2
+
+
+def test_a_shard_without_events_reads_beside_others(tmp_path):
+    """A shard of a roster alone (no events folder) merges with one of logs."""
+    roster, logs = tmp_path / "roster.duckdb", tmp_path / "logs.duckdb"
+    agentaudit.ingest([FIXTURES / "hr_roster.csv"], roster)
+    agentaudit.ingest([FIXTURES / "okta_system_log.ndjson"], logs)
+    lake.write(roster, tmp_path / "lake")
+    assert not lake.has_events(lake.shards(tmp_path / "lake")[0])
+    only_roster = lake.connect(tmp_path / "lake")
+    assert only_roster.sql("SELECT count(*) FROM events").fetchall() == [(0,)]
+    lake.write(logs, tmp_path / "lake")
+    both = lake.connect(tmp_path / "lake")
+    counts = both.sql("SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM roster)")
+    assert counts.fetchall()[0][0] > 0 and counts.fetchall()[0][1] > 0
+    assess(both, persist=False)
+
+
+def test_an_okta_record_whose_target_is_no_list_does_not_stop_the_assessment(tmp_path):
+    """The issuance ledger reads Okta's `target` as a list; a record with one object there
+    (seen in hand-made exports) is read without its targets, not a failed cast."""
+    record = json.loads((FIXTURES / "okta_system_log.ndjson").read_text().splitlines()[0])
+    record.update(
+        uuid="odd-target-1", eventType="app.oauth2.as.consent.grant", target={"id": "0oa1"}
+    )
+    path = tmp_path / "okta.ndjson"
+    path.write_text(json.dumps(record) + "\n")
+    db = tmp_path / "a.duckdb"
+    agentaudit.ingest([path], db)
+    grants = assess(db, persist=False).tables["credential_issuance"]
+    assert len(grants) == 1

@@ -141,3 +141,16 @@ def test_agentaudit_ships_to_executors_as_an_importable_wheel(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     ).stdout.split()
     assert out[0].startswith(str(shipped)) and int(out[1]) >= 15
+
+
+def test_copies_of_one_file_go_to_one_task(tmp_path):
+    """An ingest skips a file it already loaded; dealt to two Spark tasks, two copies would
+    each load. Copies are left out before the files are dealt (the first path kept)."""
+    from agentaudit.spark import _distinct  # noqa: PLC0415
+
+    a = tmp_path / "a.json"
+    a.write_text('{"x": 1}\n')
+    (tmp_path / "copy of a.json").write_text('{"x": 1}\n')
+    (tmp_path / "b.json").write_text('{"x": 2}\n')  # same size, other content
+    kept = _distinct(sorted(tmp_path.iterdir()))
+    assert [p.name for p in kept] == ["a.json", "b.json"]

@@ -71,11 +71,24 @@ def test_a_function_sqlglot_does_not_know_is_refused_by_name():
         # Spark's RLIKE takes no flags: case-insensitivity moves into the pattern
         ("SELECT regexp_matches(x, 'ab', 'i')", "SELECT x RLIKE '(?i)ab'"),
         ("SELECT regexp_matches(x, p, 'i')", "SELECT x RLIKE ('(?i)' || p)"),
-        # collect_list has no order: sorted after
-        ("SELECT list(x ORDER BY x) FROM t", "SELECT ARRAY_SORT(COLLECT_LIST(x)) FROM t"),
+        # collect_list has no order: sorted after; over no rows it is empty, DuckDB's NULL
+        (
+            "SELECT list(x ORDER BY x) FROM t",
+            "SELECT IF(SIZE(ARRAY_SORT(COLLECT_LIST(x))) > 0, ARRAY_SORT(COLLECT_LIST(x)), NULL)"
+            " FROM t",
+        ),
         (
             "SELECT list(x ORDER BY k) FROM t",
-            "SELECT TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(k AS k0, x AS v))), s -> s.v) FROM t",
+            "SELECT IF(SIZE(TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(k AS k0, x AS v))), s -> s.v))"
+            " > 0, TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(k AS k0, x AS v))), s -> s.v), NULL)"
+            " FROM t",
+        ),
+        # what a rewrite carries is rewritten too
+        (
+            "SELECT string_agg(date_diff('day', a, b)::VARCHAR, ',' ORDER BY k) FROM t",
+            "SELECT NULLIF(ARRAY_JOIN(TRANSFORM(ARRAY_SORT(COLLECT_LIST(STRUCT(k AS k0, "
+            "CAST(DATEDIFF(CAST(b AS DATE), CAST(a AS DATE)) AS STRING) AS v))), s -> s.v), ','),"
+            " '') FROM t",
         ),
         (
             "SELECT string_agg(DISTINCT x, ', ' ORDER BY x) FROM t",
@@ -99,6 +112,7 @@ def test_constructs_that_differ_are_written_as_spark_means_them(duckdb_sql, spar
     "duckdb_sql",
     [
         "SELECT list(x ORDER BY x DESC) FROM t",
+        "SELECT list(x ORDER BY x NULLS FIRST) FROM t",  # array_sort puts NULLs last
         "SELECT regexp_replace(x, 'a', 'b')",  # first match only in DuckDB, every one in Spark
         "SELECT date_diff('month', a, b)",
         "SELECT regexp_matches(x, 'a', 's')",

@@ -59,7 +59,10 @@ issued AS (
                     AS JSON[])
            END AS props,
            -- Okta: the targets (an app, the scopes of a consent)
+           -- (an array: one odd record must not stop the assessment; text, read as both
+           -- engines read it)
            CASE WHEN source_format = 'okta_system_log'
+                 AND starts_with(ltrim(json_extract(j, '$.target')::VARCHAR), '[')
                 THEN CAST(json_extract(j, '$.target') AS JSON[])
            END AS okta_targets
     FROM ev

@@ -64,6 +64,12 @@ exceptions_option = click.option(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="YAML risk acceptances (findings accepted with owner and expiry).",
 )
+spark_master_option = click.option(
+    "--spark-master",
+    default=None,
+    metavar="URL",
+    help="Spark master for --engine spark (default local[2]), e.g. spark://host:7077.",
+)
 ai_apps_option = click.option(
     "--ai-apps",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -112,7 +118,7 @@ def main() -> None:
     show_default=True,
     help="spark: spread the files over Spark tasks, each writing a lake shard (--lake).",
 )
-@click.option("--spark-master", default=None, metavar="URL", help="Spark master (local[2]).")
+@spark_master_option
 @click.option(
     "--spark-tasks",
     type=click.IntRange(min=1),
@@ -393,12 +399,7 @@ def lake_cmd(db_path: Path, out_dir: Path) -> None:
     help="Where the metric SQL runs: embedded DuckDB, or Apache Spark over a --lake "
     "(the same SQL, transpiled; needs agentaudit[spark] and Java).",
 )
-@click.option(
-    "--spark-master",
-    default=None,
-    metavar="URL",
-    help="Spark master for --engine spark (default local[2]), e.g. spark://host:7077.",
-)
+@spark_master_option
 @exceptions_option
 @overrides_option
 @ai_apps_option
@@ -681,7 +682,7 @@ def report_cmd(
     show_default=True,
     help="Run clients in local worker processes, or as Spark tasks (agentaudit[spark]).",
 )
-@click.option("--spark-master", default=None, metavar="URL", help="Spark master (local[2]).")
+@spark_master_option
 def batch_cmd(
     manifest: Path, out_dir: Path, workers: int, pdf: bool, engine: str, spark_master: str | None
 ) -> None:

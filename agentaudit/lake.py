@@ -140,10 +140,13 @@ def has_events(shard: Path) -> bool:
     return int(marker.get("tables", {}).get("events", 0)) > 0
 
 
-def connect(lake: str | Path) -> duckdb.DuckDBPyConnection:
+def connect(
+    lake: str | Path, placed: list[tuple[Path, int]] | None = None
+) -> duckdb.DuckDBPyConnection:
     """An in-memory audit database over a lake: every shard's rows (events read in place from
-    Parquet), files renumbered shard by shard, identities and credentials merged."""
-    placed = layout(lake)
+    Parquet), files renumbered shard by shard, identities and credentials merged. `placed` is
+    the lake's `layout`, when the caller has it already."""
+    placed = placed if placed is not None else layout(lake)
     found = [shard for shard, _ in placed]
     offsets = [offset for _, offset in placed]
     con = audit_db.connect(None)

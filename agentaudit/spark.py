@@ -25,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,9 @@ class SparkRunner(Runner):
 
     def __init__(self, lake: str | Path, master: str | None = None) -> None:
         self.lake = Path(lake)
-        self._lake = lake_mod.connect(lake)  # the merged small tables; events stay in Parquet
+        self._layout = lake_mod.layout(lake)
+        # the merged small tables; events stay in Parquet
+        self._lake = lake_mod.connect(lake, self._layout)
         self.spark = session(master)
         self._twin = audit_db.connect(None)  # empty: the DuckDB types of every query
         self._results = duckdb.connect()
@@ -187,7 +190,7 @@ class SparkRunner(Runner):
                 self._put(table, _arrow(self._lake.sql(f"SELECT * FROM {table}")))
         columns = [r[0] for r in self._twin.sql("DESCRIBE events").fetchall()]
         events = None
-        for shard, offset in lake_mod.layout(self.lake):
+        for shard, offset in self._layout:
             if not lake_mod.has_events(shard):
                 continue  # a shard of rosters or inventories only: no events folder to read
             folder = str(shard / "events")
@@ -292,13 +295,12 @@ def _distinct(files: list[Path]) -> list[Path]:
     of equal size are hashed."""
     from agentaudit.ingest import sha256_of  # noqa: PLC0415
 
-    by_size: dict[int, list[Path]] = {}
-    for f in files:
-        by_size.setdefault(f.stat().st_size, []).append(f)
+    sizes = {f: f.stat().st_size for f in files}
+    alike = Counter(sizes.values())
     seen: set[str] = set()
     out = []
     for f in files:
-        if len(by_size[f.stat().st_size]) > 1:
+        if alike[sizes[f]] > 1:
             digest = sha256_of(f)
             if digest in seen:
                 continue

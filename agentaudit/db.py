@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from agentaudit import siem
-from agentaudit.errors import DatabaseError, DatabaseLockedError
+from agentaudit.errors import DatabaseError, DatabaseLockedError, InputError
 
 SCHEMA_VERSION = "1"
 
@@ -69,11 +69,51 @@ CREATE OR REPLACE TEMP MACRO aa_list(s) AS
 """
 
 
+# A DuckDB database file holds its magic bytes at offset 8 (after the header's checksum).
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def check_database_path(path: str | Path) -> None:
+    """Refuse a path that names something other than a DuckDB database or a new file.
+
+    DuckDB opens an existing CSV, JSON or Parquet file given as a database as an in-memory
+    database over it: writes would vanish and reads find no tables. The file's magic bytes
+    decide, not its extension. An empty file is refused too (DuckDB will not write into it)."""
+    p = Path(path)
+    if not p.exists():
+        if p.is_symlink():
+            raise InputError(str(p), "is a broken symbolic link, not a DuckDB database")
+        return
+    if p.is_dir():
+        raise InputError(str(p), "is a folder: --db takes a DuckDB database file (or a new path)")
+    if not p.is_file():
+        raise InputError(str(p), "is not a regular file: --db takes a DuckDB database file")
+    try:
+        with open(p, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise DatabaseError(f"cannot read database {p}: {exc.strerror or exc}") from exc
+    if not head:
+        raise InputError(
+            str(p), "is an empty file, not a DuckDB database: remove it, or give a new path"
+        )
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise InputError(
+            str(p),
+            "is not a DuckDB database (its first bytes are not DuckDB's): give a new path "
+            "for a new database, or a database agentaudit wrote; the file was left as it is",
+        )
+
+
 def connect(
     path: str | Path | None = None, *, read_only: bool = False
 ) -> duckdb.DuckDBPyConnection:
-    """Open (and create if needed) an audit database; `None` opens an in-memory one."""
+    """Open (and create if needed) an audit database; `None` opens an in-memory one.
+
+    A path naming an existing file that is not a DuckDB database is refused (InputError)."""
     target = ":memory:" if path is None else str(path)
+    if path is not None and target != ":memory:":
+        check_database_path(path)
     try:
         con = duckdb.connect(target, read_only=read_only)
     except duckdb.Error as exc:  # locked, unreadable, not a DuckDB file
@@ -183,6 +223,13 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the canonical tables if they are missing (idempotent)."""
     sql = resources.files("agentaudit").joinpath("schema.sql").read_text(encoding="utf-8")
     con.execute(sql)
+    # Databases written before unreadable files were recorded require every file's digest.
+    if scalar(
+        con,
+        """SELECT NOT is_nullable FROM duckdb_columns()
+           WHERE schema_name = 'main' AND table_name = 'files' AND column_name = 'sha256'""",
+    ):
+        con.execute("ALTER TABLE files ALTER COLUMN sha256 DROP NOT NULL")
     con.execute(
         "INSERT INTO meta VALUES ('schema_version', ?) ON CONFLICT (key) DO NOTHING",
         [SCHEMA_VERSION],

@@ -14,6 +14,7 @@ import polars as pl
 from agentaudit import resources
 from agentaudit.assess import assess
 from agentaudit.db import connect as open_database
+from agentaudit.errors import InputError
 from agentaudit.sqlshell import schema
 
 
@@ -76,9 +77,30 @@ def _duration(text: str) -> dict[str, int]:
     return {units[text[-1]]: int(text[:-1])}
 
 
+def check_database(db_path: str | Path) -> None:
+    """Open the database as the notebook will (read-only) and close it: a locked, missing or
+    foreign file is refused in one line before JupyterLab starts, not in every cell after."""
+    if not Path(db_path).is_file():
+        raise InputError(str(db_path), "no such database file")
+    con = open_database(db_path, read_only=True)
+    try:
+        tables = {r[0] for r in con.sql("SELECT table_name FROM duckdb_tables()").fetchall()}
+    finally:
+        con.close()
+    if "events" not in tables:
+        raise InputError(
+            str(db_path),
+            "is a DuckDB database but not an audit database (no events table): "
+            "load exports into it first with agentaudit ingest",
+        )
+
+
 def prepare_lab(db_path: str | Path, workdir: str | Path) -> Path:
-    """Write explore.ipynb into `workdir` with the database path filled in."""
+    """Write explore.ipynb into `workdir` with the database path filled in, once the
+    database is known to open (`check_database`)."""
     import papermill  # noqa: PLC0415
+
+    check_database(db_path)
 
     out = Path(workdir) / "explore.ipynb"
     out.parent.mkdir(parents=True, exist_ok=True)

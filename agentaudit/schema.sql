@@ -11,7 +11,7 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS files (
     file_id       INTEGER PRIMARY KEY,
     path          VARCHAR NOT NULL,
-    sha256        VARCHAR NOT NULL,
+    sha256        VARCHAR,  -- NULL for a file that could not be read (status unreadable)
     size_bytes    BIGINT,
     format        VARCHAR,
     container     VARCHAR,

@@ -27,6 +27,7 @@ import duckdb
 
 from agentaudit import siem
 from agentaudit.db import insert_rows, scalar, setting
+from agentaudit.jsontext import loads, raw_decode
 
 HEAD_BYTES = 1 << 20
 # `data`: Okta's newer APIs (the AI agents list) page their objects as `{"data": [...]}`.
@@ -37,6 +38,18 @@ MAX_RAW_CHARS = 20_000  # raw text kept for one reject
 # salvage path. DuckDB sizes its read buffers from this (16x): at 256 MB, reading one 650 MB
 # gzip NDJSON file peaked at 3.1 GB RSS whatever the memory limit; at 16 MB, 1.0 GB.
 MAX_RECORD_BYTES = 16 << 20
+
+
+# The containers as a message names them.
+CONTAINER_NAMES = {
+    "ndjson": "an NDJSON file (one JSON value per line)",
+    "json_sequence": "JSON values back to back",
+    "json_array": "a JSON array",
+    "json_wrapper": "a JSON object wrapping a records array",
+    "json_document": "one JSON document",
+    "csv": "a CSV file",
+    "unknown": "neither JSON nor CSV text",
+}
 
 
 @dataclass
@@ -85,33 +98,25 @@ class Sample:
 
 
 def _read_head(path: Path) -> tuple[bytes, str, bool]:
-    """First bytes of the (decompressed) file, its compression, and whether the head is whole."""
+    """First bytes of the (decompressed) file past any leading whitespace, its compression,
+    and whether the head is the whole file. Whitespace is read past however long it runs
+    (a stream of it is a classic decompression bomb), so the head is the file's first text."""
     with open(path, "rb") as fh:
-        magic = fh.read(2)
-    if magic == b"\x1f\x8b":
-        # A gzip file may hold several members back to back (Firehose concatenates the
-        # gzip-compressed payloads it delivers): read on across them, as gunzip does.
-        with open(path, "rb") as fh:
-            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            out = bytearray()
-            pending = b""
-            while len(out) <= HEAD_BYTES:
-                chunk = pending or fh.read(1 << 16)
-                pending = b""
-                if not chunk:
-                    break
-                try:
-                    out += d.decompress(chunk)
-                except zlib.error:
-                    break
-                if d.eof and (d.unused_data or fh.peek(1)[:1]):
-                    pending = d.unused_data
-                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            whole = d.eof and not pending and len(out) <= HEAD_BYTES
-            return bytes(out[: HEAD_BYTES + 1]), "gzip", whole
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD_BYTES + 1)
-    return head, "none", len(head) <= HEAD_BYTES
+        compression = "gzip" if fh.read(2) == b"\x1f\x8b" else "none"
+    # A gzip file may hold several members back to back (Firehose concatenates the
+    # gzip-compressed payloads it delivers): read on across them, as gunzip does.
+    stream = _Stream(path, compression)
+    try:
+        head = b""
+        while len(head) <= HEAD_BYTES:
+            chunk = stream.read(HEAD_BYTES + 1 - len(head))
+            if not chunk:
+                break
+            head += chunk.lstrip(b" \t\r\n") if not head else chunk
+        whole = len(head) <= HEAD_BYTES and not stream.truncated
+    finally:
+        stream.close()
+    return head[: HEAD_BYTES + 1], compression, whole
 
 
 def _encoding_of(head: bytes) -> str:
@@ -148,15 +153,70 @@ def _transcode(path: Path, compression: str, encoding: str) -> Path:
     return out
 
 
-def _first_element(text: str, start: int) -> Any:
-    """Decode the first JSON value after position `start` (just past a '[')."""
-    dec = json.JSONDecoder()
-    i = start
+def _skip_ws(text: str, i: int) -> int:
     while i < len(text) and text[i] in " \t\r\n":
         i += 1
+    return i
+
+
+def _first_element(text: str, start: int) -> Any:
+    """Decode the first JSON value after position `start` (just past a '['); a value cut by
+    the end of the head is decoded as far as it goes (`partial_object`)."""
+    i = _skip_ws(text, start)
     if i < len(text) and text[i] == "]":
         return None
-    return dec.raw_decode(text, i)[0]
+    try:
+        return raw_decode(text, i)[0]
+    except ValueError:
+        if i < len(text) and text[i] == "{":
+            found = partial_object(text, i)
+            if found:
+                return found
+        raise
+
+
+# How deep `partial_object` follows objects cut by the end of the head.
+_PARTIAL_DEPTH = 8
+
+
+def partial_object(text: str, start: int, depth: int = 0) -> dict[str, Any] | None:
+    """The members of the JSON object opening at `start` that can be read before the text
+    ends or a member fails to decode: the keys of a record larger than the sniff window.
+
+    A member whose value is cut keeps its key, with an object read the same way, or an
+    empty value of its type (list, string) or None; None when not even one key can be read.
+    """
+    if start >= len(text) or text[start] != "{":
+        return None
+    out: dict[str, Any] = {}
+    i = start + 1
+    while True:
+        i = _skip_ws(text, i)
+        if i >= len(text) or text[i] != '"':
+            break
+        try:
+            key, i = raw_decode(text, i)
+        except ValueError:
+            break
+        i = _skip_ws(text, i)
+        if i >= len(text) or text[i] != ":":
+            break
+        i = _skip_ws(text, i + 1)
+        try:
+            out[key], i = raw_decode(text, i)
+        except ValueError:
+            opener = text[i : i + 1]
+            if opener == "{" and depth < _PARTIAL_DEPTH:
+                out[key] = partial_object(text, i, depth + 1) or {}
+            else:
+                out[key] = {"[": [], '"': ""}.get(opener)
+            break
+        i = _skip_ws(text, i)
+        if i < len(text) and text[i] == ",":
+            i += 1
+            continue
+        break
+    return out or None
 
 
 def sniff(path: str | Path) -> Sample:
@@ -167,10 +227,15 @@ def sniff(path: str | Path) -> Sample:
     raw_head, compression, whole = _read_head(path)
     encoding = _encoding_of(raw_head)
     sample = Sample(path, "unknown", compression=compression, encoding=encoding, read_path=path)
+    if not raw_head:
+        sample.container = "empty"
+        sample.notes.append("the file holds nothing but whitespace")
+        return sample
     if encoding != "utf-8":
         sample.read_path = _transcode(path, compression, encoding)
         sample.compression = "none"
-        sample.notes.append(f"transcoded from {encoding} ({compression} input)")
+        source = "gzip-compressed" if compression == "gzip" else "plain"
+        sample.notes.append(f"transcoded from {encoding} ({source} input)")
     text = raw_head.decode(encoding if encoding != "utf-8-sig" else "utf-8-sig", errors="replace")
     text = text.lstrip("\ufeff")
     stripped = text.lstrip()
@@ -182,6 +247,8 @@ def sniff(path: str | Path) -> Sample:
         if stripped[0] == "[":
             sample.container = "json_array"
             sample.first = _as_record(_first_element(text, offset + 1))
+            if sample.first is not None and not whole and _cut(text, offset + 1):
+                sample.notes.append(_CUT_NOTE)
         elif stripped[0] == "{":
             _sniff_object(sample, text, whole)
         else:
@@ -192,6 +259,12 @@ def sniff(path: str | Path) -> Sample:
             sample.container = "json_array" if stripped[0] == "[" else "ndjson"
     _sniff_envelope(sample)
     return sample
+
+
+def discard_copy(sample: Sample) -> None:
+    """Delete the transcoded copy `sniff` made of a file, if it made one."""
+    if sample.read_path is not None and sample.read_path != sample.path:
+        Path(sample.read_path).unlink(missing_ok=True)
 
 
 def _as_record(value: Any) -> dict[str, Any] | None:
@@ -244,7 +317,7 @@ def _sniff_envelope(sample: Sample) -> None:
     else:
         return
     try:
-        sample.first = _as_record(json.loads(inner))
+        sample.first = _as_record(loads(inner))
     except ValueError:
         sample.first = None  # not JSON inside: no reader recognises it
     sample.notes.append(f"records unwrapped from a {ENVELOPES[sample.envelope]}")
@@ -268,7 +341,7 @@ def _spread(sample: Sample, first: dict[str, Any]) -> bool:
         events = first["logEvents"]
         inner = events[0].get("message") if events and isinstance(events[0], dict) else None
         try:
-            sample.first = _as_record(json.loads(inner)) if isinstance(inner, str) else None
+            sample.first = _as_record(loads(inner)) if isinstance(inner, str) else None
         except ValueError:
             sample.first = None
     elif first.get("eventType") == "com.okta.event_hook" and isinstance(
@@ -299,7 +372,7 @@ def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
     doc: Any = None
     if whole:
         try:
-            doc = json.loads(text)
+            doc = loads(text)
         except ValueError:
             doc = None
     if isinstance(doc, dict):
@@ -321,38 +394,90 @@ def _sniff_object(sample: Sample, text: str, whole: bool) -> None:
         sample.first, sample.document = doc, doc
         return
     try:
-        sample.first = _as_record(json.loads(first_line))
+        sample.first = _as_record(loads(first_line))
         sample.container = "ndjson"
         if sample.first and sample.first.get("messageType") == "CONTROL_MESSAGE":
             sample.later = _values_after(text, text.index(first_line) + len(first_line))
         return
     except ValueError:
         pass
+    start = len(text) - len(text.lstrip())
     try:  # JSON values back to back (Firehose concatenates the records it delivers)
-        start = len(text) - len(text.lstrip())
-        value, end = json.JSONDecoder().raw_decode(text, start)
+        value, end = raw_decode(text, start)
         if text[end:].lstrip()[:1] == "{":
             sample.container, sample.first = "json_sequence", _as_record(value)
             sample.later = _values_after(text, end)
             return
     except ValueError:
         pass
+    # The first object does not decode whole: larger than the head, nested too deeply, or
+    # broken. Its top-level keys still say what it is: a wrapper's records array, or a record.
+    partial = partial_object(text, start)
+    cut = not whole and "\n" not in text.lstrip()[: len(first_line) + 1]
+    for key in WRAPPER_KEYS:
+        if partial and isinstance(partial.get(key), list):
+            match = re.compile(r'"' + key + r'"\s*:\s*\[').search(text)
+            if match:
+                sample.container, sample.wrapper_key = "json_wrapper", key
+                sample.first = _element(sample, _first_element(text, match.end()))
+                return
+    if partial and cut:  # one record larger than the head: detected from the keys it shows
+        sample.container, sample.first = "ndjson", partial
+        sample.notes.append(_CUT_NOTE)
+        return
     match = _WRAPPER_RE.search(text)
     if match:
         sample.container, sample.wrapper_key = "json_wrapper", match.group(1)
         sample.first = _element(sample, _first_element(text, match.end()))
         return
     sample.container = "ndjson"  # a first line that is not JSON: every bad line is rejected
+    later = _next_record(text, first_line)
+    if later is not None:
+        sample.first = later
+        sample.notes.append(
+            "the first line is not a JSON record this reader could decode (it is rejected); "
+            "the format was recognised from a later line"
+        )
+
+
+_CUT_NOTE = (
+    "the first record is larger than the 1 MB read to recognise the format: recognised from "
+    "the keys at its start"
+)
+
+
+def _cut(text: str, start: int) -> bool:
+    """True when the first array element at `start` does not end inside the text."""
+    try:
+        raw_decode(text, _skip_ws(text, start))
+    except ValueError:
+        return True
+    return False
+
+
+def _next_record(text: str, first_line: str, limit: int = 50) -> dict[str, Any] | None:
+    """The first of the next `limit` whole lines of the head that decodes as a record."""
+    lines = text.lstrip().split("\n")[1 : limit + 1]
+    if lines and len(text) > HEAD_BYTES - 1:
+        lines = lines[:-1]  # the last line of a full head may be cut
+    for line in lines:
+        try:
+            rec = _as_record(loads(line.strip()))
+        except ValueError:
+            continue
+        if rec:
+            return rec
+    return None
 
 
 def _values_after(text: str, pos: int, limit: int = 20) -> list[Any]:
     """Up to `limit` whole JSON values following position `pos` of the head."""
-    dec, out = json.JSONDecoder(), []
+    out: list[Any] = []
     while len(out) < limit:
         while pos < len(text) and text[pos] in " \t\r\n":
             pos += 1
         try:
-            value, pos = dec.raw_decode(text, pos)
+            value, pos = raw_decode(text, pos)
         except ValueError:
             break
         out.append(value)
@@ -717,36 +842,148 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, sample: Sample, rename: dict[str,
 def _salvage_csv(
     con: duckdb.DuckDBPyConnection, sample: Sample, names: list[str], exc: Exception
 ) -> list[str]:
-    """DuckDB's CSV reader refused the file: read it row by row with Python's csv module."""
-    text, _ = _decode_all(sample)
-    rec_nos: list[int] = []
-    raws: list[str] = []
-    problems: list[str | None] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        next(reader)  # the header, already known
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            rec_nos.append(len(rec_nos) + 1)
-            if len(row) != len(names):
-                raws.append(",".join(row)[:MAX_RAW_CHARS])
-                problems.append(
-                    f"CSV line {reader.line_num}: expected {len(names)} columns, found {len(row)}"
-                )
-            else:
-                raws.append(json.dumps(dict(zip(names, (c.strip() for c in row), strict=True))))
-                problems.append(None)
-    except csv.Error as err:
-        rec_nos.append(len(rec_nos) + 1)
-        raws.append("")
-        problems.append(f"CSV line {reader.line_num}: {err}; the rest of the file was not read")
-    if rec_nos:
-        con.register("_salvaged", _arrow(rec_nos, raws, problems))
-        con.execute("INSERT INTO _records SELECT rec_no, raw, problem FROM _salvaged")
-        con.unregister("_salvaged")
-    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return [f"read row by row after DuckDB reported: {first_line}"]
+    """DuckDB's CSV reader refused the file: read it row by row with Python's csv module,
+    streaming (memory stays bounded whatever the file's size)."""
+    out = _Salvaged(con)
+    n = 0
+    with _open_stream(sample) as stream:
+        text = io.TextIOWrapper(stream, encoding="utf-8", errors="replace", newline="")
+        reader = csv.reader(text)
+        limit = csv.field_size_limit()
+        csv.field_size_limit(MAX_RECORD_BYTES)
+        try:
+            next(reader, None)  # the header, already known
+            for row in reader:
+                if not any(cell.strip() for cell in row):
+                    continue
+                n += 1
+                if len(row) != len(names):
+                    out.add(
+                        n,
+                        ",".join(row)[:MAX_RAW_CHARS],
+                        f"CSV line {reader.line_num}: expected {len(names)} columns, "
+                        f"found {len(row)}",
+                    )
+                else:
+                    out.add(n, json.dumps(dict(zip(names, (c.strip() for c in row), strict=True))))
+        except csv.Error as err:
+            out.add(
+                n + 1, "", f"CSV line {reader.line_num}: {err}; the rest of the file was not read"
+            )
+        except (EOFError, zlib.error, gzip.BadGzipFile):
+            stream.truncated = True
+        finally:
+            csv.field_size_limit(limit)
+    out.flush()
+    if stream.truncated:
+        return ["file is truncated (compressed stream ends early)"]
+    return [
+        f"read row by row (DuckDB's CSV reader refused the file: {_csv_error(exc)}); "
+        "each row that does not fit is rejected with its line"
+    ]
+
+
+def _csv_error(exc: Exception) -> str:
+    """What DuckDB's CSV reader said, without its internals (options, hints, reproduction)."""
+    text = _first_line(exc)
+    for marker in ("Possible Solution", "Parser options", "Original Line", "  "):
+        text = text.split(marker, 1)[0]
+    return text.removeprefix("Invalid Input Error: ").strip().rstrip(".,:;") or "unreadable"
+
+
+def _first_line(exc: Exception) -> str:
+    """An error's first line, for a note; DuckDB's reader internals cut to what they say."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+class _Salvaged:
+    """Salvaged records written to `_records` in batches, so that salvaging a large file
+    never holds more than one batch in memory."""
+
+    ROWS = 20_000
+    CHARS = 32 << 20
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.rec_nos: list[int] = []
+        self.raws: list[str] = []
+        self.problems: list[str | None] = []
+        self.chars = 0
+
+    def add(self, rec_no: int, raw: str, problem: str | None = None) -> None:
+        self.rec_nos.append(rec_no)
+        self.raws.append(raw)
+        self.problems.append(problem)
+        self.chars += len(raw)
+        if len(self.rec_nos) >= self.ROWS or self.chars >= self.CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rec_nos:
+            return
+        self.con.register("_salvaged", _arrow(self.rec_nos, self.raws, self.problems))
+        self.con.execute("INSERT INTO _records SELECT rec_no, raw, problem FROM _salvaged")
+        self.con.unregister("_salvaged")
+        self.rec_nos, self.raws, self.problems, self.chars = [], [], [], 0
+
+
+class _Stream(io.RawIOBase):
+    """A file's bytes, decompressed as gunzip does (gzip members back to back read on); a
+    compressed stream that ends early or breaks ends the bytes and sets `truncated`."""
+
+    def __init__(self, path: Path, compression: str) -> None:
+        self.fh = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.gzip = compression == "gzip"
+        self.d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.pending = b""
+        self.buffer = b""
+        self.truncated = False
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self.buffer and not self.done:
+            self.buffer = self._next()
+        n = min(len(b), len(self.buffer))
+        b[:n] = self.buffer[:n]
+        self.buffer = self.buffer[n:]
+        return n
+
+    def _next(self) -> bytes:
+        chunk = self.pending or self.fh.read(1 << 20)
+        self.pending = b""
+        if not self.gzip:
+            self.done = not chunk
+            return chunk
+        if not chunk:
+            self.done = True
+            self.truncated = self.truncated or not self.d.eof
+            return b""
+        try:
+            out = self.d.decompress(chunk, 1 << 20)
+        except zlib.error:
+            self.done = self.truncated = True
+            return b""
+        if self.d.unconsumed_tail:
+            self.pending = self.d.unconsumed_tail
+        elif self.d.eof and self.d.unused_data:  # the next gzip member
+            self.pending = self.d.unused_data
+            self.d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        return out
+
+    def close(self) -> None:
+        self.fh.close()
+        super().close()
+
+
+def _open_stream(sample: Sample) -> io.BufferedReader:
+    """The sample's decompressed bytes as a buffered binary file (`_Stream` underneath, as
+    `.raw`)."""
+    assert sample.read_path is not None
+    return io.BufferedReader(_Stream(sample.read_path, _compression(sample)), 1 << 20)
 
 
 def _arrow(rec_nos: list[int], raws: list[str], problems: list[str | None]) -> Any:
@@ -768,62 +1005,87 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _salvage(con: duckdb.DuckDBPyConnection, sample: Sample, exc: Exception) -> list[str]:
-    """DuckDB refused the file (truncated gzip, malformed document): keep every whole record."""
-    text, truncated = _decode_all(sample)
-    rec_nos: list[int] = []
-    raws: list[str] = []
-    problems: list[str | None] = []
-    if sample.container == "ndjson":
-        for i, line in enumerate(text.split("\n"), start=1):
-            if line.strip():
-                rec_nos.append(i)
-                raws.append(line.rstrip("\r").lstrip("\ufeff"))
-                problems.append(None)
-    else:
-        _salvage_elements(sample, text, rec_nos, raws, problems)
+    """DuckDB refused the file (truncated gzip, malformed document, a record over the size
+    limit): keep every whole record, and reject the others with their reason."""
     con.execute("DELETE FROM _records")
-    if rec_nos:
-        con.register("_salvaged", _arrow(rec_nos, raws, problems))
-        con.execute("INSERT INTO _records SELECT rec_no, raw, problem FROM _salvaged")
-        con.unregister("_salvaged")
-    note = "file is truncated (compressed stream ends early)" if truncated else ""
-    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return [note or f"read record by record after DuckDB reported: {first_line}"]
-
-
-def _decode_all(sample: Sample) -> tuple[str, bool]:
-    assert sample.read_path is not None
-    data = bytearray()
-    truncated = False
-    with open(sample.read_path, "rb") as fh:
-        if sample.compression == "gzip":
-            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            pending = b""
-            while chunk := pending or fh.read(1 << 20):
-                pending = b""
-                try:
-                    data += d.decompress(chunk)
-                except zlib.error:
-                    truncated = True
-                    break
-                if d.eof and d.unused_data:  # the next gzip member
-                    pending = d.unused_data
-                    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            truncated = truncated or not d.eof
+    out = _Salvaged(con)
+    with _open_stream(sample) as stream:
+        if sample.container == "ndjson":
+            notes = _salvage_lines(stream, out)
         else:
-            data += fh.read()
-    return data.decode("utf-8", errors="replace").lstrip("\ufeff"), truncated
+            notes = _salvage_document(sample, stream, out)
+        truncated = stream.raw.truncated
+    out.flush()
+    if truncated:
+        lead = "file is truncated (compressed stream ends early)"
+    elif sample.container == "ndjson":  # DuckDB's line reader is its CSV reader: not a user's
+        lead = "read line by line (DuckDB's line reader refused the file)"
+    else:
+        lead = f"read record by record after DuckDB reported: {_first_line(exc)}"
+    return [lead, *notes]
 
 
-def _salvage_elements(
-    sample: Sample, text: str, rec_nos: list[int], raws: list[str], problems: list[str | None]
-) -> None:
-    dec = json.JSONDecoder()
+def _salvage_lines(stream: io.BufferedReader, out: _Salvaged) -> list[str]:
+    """Every line as a record, numbered by line; a line over MAX_RECORD_BYTES is rejected
+    with its size and its start, read past in bounded pieces."""
+    line_no = 0
+    while True:
+        line = stream.readline(MAX_RECORD_BYTES + 1)
+        if not line:
+            return []
+        line_no += 1
+        if len(line) > MAX_RECORD_BYTES and not line.endswith(b"\n"):
+            size, blank, head = len(line), not line.strip(), line[: MAX_RAW_CHARS * 4]
+            while (more := stream.readline(1 << 20)) and not more.endswith(b"\n"):
+                size, blank = size + len(more), blank and not more.strip()
+            size, blank = size + len(more), blank and not more.strip()
+            if not blank:
+                text = head.decode("utf-8", errors="replace")[:MAX_RAW_CHARS]
+                out.add(
+                    line_no,
+                    text,
+                    f"record is {size:,} bytes, larger than the {MAX_RECORD_BYTES >> 20} MB a "
+                    f"record may be (line {line_no}); its first {len(text):,} characters are kept",
+                )
+            continue
+        if not line.strip():
+            continue
+        text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+        out.add(line_no, text.lstrip("\ufeff") if line_no == 1 else text)
+
+
+# The most of a JSON document (array, wrapper, one object) decoded into memory to salvage its
+# elements; NDJSON and CSV are salvaged as they stream, whatever their size.
+MAX_SALVAGE_BYTES = 256 << 20
+
+
+def _salvage_document(sample: Sample, stream: io.BufferedReader, out: _Salvaged) -> list[str]:
+    data = stream.read(MAX_SALVAGE_BYTES + 1)
+    over = len(data) > MAX_SALVAGE_BYTES
+    text = data[:MAX_SALVAGE_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
+    del data
+    n = _salvage_elements(sample, text, out, cut=over)
+    if not over:
+        return []
+    rest = 0
+    while chunk := stream.read(1 << 20):
+        rest += len(chunk)
+    limit = f"{MAX_SALVAGE_BYTES / 2**20:g} MB"
+    why = (
+        f"the file is not valid JSON and over {limit} decompressed: its first {limit} were "
+        f"read record by record ({n:,} records); from record {n + 1:,} on, the rest of those "
+        f"and the remaining {rest + 1:,} bytes were not read"
+    )
+    out.add(n + 1, "", why)
+    return [why]
+
+
+def _salvage_elements(sample: Sample, text: str, out: _Salvaged, cut: bool = False) -> int:
+    """The whole elements of a document's records array, each a record, then the first that
+    does not decode as one rejected with its reason; returns the records counted."""
     if sample.container == "json_document":
-        rec_nos.append(1)
-        raws.append(text[:MAX_RAW_CHARS])
-        problems.append("the document is not valid JSON")
-        return
+        out.add(1, text[:MAX_RAW_CHARS], "the document is not valid JSON")
+        return 1
     match = _WRAPPER_RE.search(text) if sample.container == "json_wrapper" else None
     pos = match.end() if match else text.find("[") + 1
     n = 0
@@ -831,20 +1093,32 @@ def _salvage_elements(
         while pos < len(text) and text[pos] in " \t\r\n,":
             pos += 1
         if pos >= len(text) or text[pos] == "]":
-            return
+            return n
         n += 1
         try:
-            value, end = dec.raw_decode(text, pos)
-        except ValueError as err:
-            line = text.count("\n", 0, err.pos) + 1
-            rec_nos.append(n)
-            raws.append(text[pos : pos + MAX_RAW_CHARS])
-            problems.append(
-                f"record {n} is not valid JSON ({err.msg} at line {line}); "
-                "the rest of the file could not be parsed"
+            value, end = raw_decode(text, pos)
+            raw = json.dumps(value)
+        except (ValueError, RecursionError) as err:  # dumps too can be too deep
+            if cut:
+                return n - 1  # cut by the salvage limit, or broken: the caller says what
+            where = getattr(err, "pos", pos)
+            line = text.count("\n", 0, where) + 1
+            what = getattr(err, "msg", None) or "nested too deeply to decode"
+            out.add(
+                n,
+                text[pos : pos + MAX_RAW_CHARS],
+                f"record {n} is not valid JSON ({what} at line {line}); "
+                "the rest of the file could not be parsed",
             )
-            return
-        rec_nos.append(n)
-        raws.append(json.dumps(value))
-        problems.append(None)
+            return n
+        if len(raw) > MAX_RECORD_BYTES:
+            out.add(
+                n,
+                raw[:MAX_RAW_CHARS],
+                f"record {n} is {len(raw):,} characters, larger than the "
+                f"{MAX_RECORD_BYTES >> 20} MB a record may be; its first {MAX_RAW_CHARS:,} "
+                "are kept",
+            )
+        else:
+            out.add(n, raw)
         pos = end

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import re
 from datetime import datetime
 from typing import Any
+
+from agentaudit.jsontext import dumps, loads
 
 _UTC_SUFFIX = " [UTC]"
 _PORTAL_TIME = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}, \d{1,2}:\d{2}:\d{2}(\.\d+)? [AP]M$")
@@ -74,7 +75,7 @@ def _value(key: str, value: Any) -> Any:
         return value
     if text[0] in "{[":
         try:
-            return json.loads(text)
+            return loads(text)
         except ValueError:
             return value
     if _PORTAL_TIME.match(text):  # en-US: month first, 12-hour clock
@@ -277,12 +278,15 @@ def normalise_text(raw: str | None, found: str | None = None) -> str | None:
     if raw is None:
         return None
     try:
-        record = json.loads(raw)
+        record = loads(raw)
     except ValueError:
         return None
     if not isinstance(record, dict):
         return None
-    return json.dumps(normalise(record, found))
+    try:
+        return dumps(normalise(record, found))
+    except RecursionError:  # a hostile record nested past what the rules walk
+        return None
 
 
 # --- CloudTrail Lake query results --------------------------------------------------------
@@ -364,11 +368,14 @@ def lake_record(row: Any) -> dict[str, Any] | None:
 def lake_text(raw: str | None) -> str | None:
     """`lake_record` over a result row's JSON text (the DuckDB function `aa_cloudtrail_lake`)."""
     try:
-        row = json.loads(raw) if raw is not None else None
+        row = loads(raw) if raw is not None else None
     except ValueError:
         return None
-    record = lake_record(row)
-    return None if record is None else json.dumps(record)
+    try:
+        record = lake_record(row)
+    except RecursionError:
+        return None
+    return None if record is None else dumps(record)
 
 
 # --- Microsoft Entra admin center downloads ---------------------------------------------------
@@ -523,10 +530,13 @@ def portal_audit(row: dict[str, Any]) -> dict[str, Any]:
 def portal_text(raw: str | None) -> str | None:
     """An admin-center download row's JSON text as the Graph record's (`aa_entra_portal`)."""
     try:
-        row = json.loads(raw) if raw is not None else None
+        row = loads(raw) if raw is not None else None
     except ValueError:
         return None
     kind = portal_kind(row) if isinstance(row, dict) else None
     if kind is None:
         return None
-    return json.dumps(portal_signin(row) if kind == "signin" else portal_audit(row))
+    try:
+        return dumps(portal_signin(row) if kind == "signin" else portal_audit(row))
+    except RecursionError:
+        return None

@@ -27,7 +27,7 @@ from agentaudit.diff import diff
 from agentaudit.diff import load as load_assessment
 from agentaudit.errors import AgentAuditError, DatabaseError
 from agentaudit.export import export
-from agentaudit.ingest import IngestResult, ingest, iter_files
+from agentaudit.ingest import IngestResult, file_size, ingest, iter_files, unreadable_reason
 from agentaudit.report import batch
 from agentaudit.synth import PROFILES, config_for, generate
 
@@ -160,19 +160,45 @@ def ingest_cmd(
     except AgentAuditError as exc:
         fail(exc)
     print_ingest_summary(result)
+    sys.exit(ingest_exit_code(result))
+
+
+def ingest_exit_code(result: IngestResult) -> int:
+    """The README's codes for an ingest: 2 when some file could not be read (the others
+    loaded), 1 when nothing could be loaded, else 0; says why on standard error."""
+    if result.unreadable:
+        n = len(result.unreadable)
+        err_console.print(
+            f"[red]{n} file{'' if n == 1 else 's'} could not be read[/red] "
+            "(the others were loaded): SELECT * FROM files WHERE status = 'unreadable'"
+        )
+        for f in result.unreadable[:3]:
+            err_console.print(Text(f"  {f.path}: {f.message}"), soft_wrap=True)
+        return 2
     if not result.anything_loaded:
         reasons = list(dict.fromkeys(f.message for f in result.files if f.message))[:3]
         err_console.print("[red]nothing could be loaded[/red]")
         for reason in reasons:
             err_console.print(Text(f"  {textwrap.shorten(reason, 200, placeholder=' …')}"))
-        sys.exit(1)
+        return 1
+    return 0
 
 
 def print_explanation(path: Path) -> None:
     """How a file is sniffed and which reader takes it (or the closest one, and why not)."""
     from agentaudit import containers, readers  # noqa: PLC0415
 
-    sample = containers.sniff(path)
+    why = unreadable_reason(path)
+    if why is None:
+        try:
+            sample = containers.sniff(path)
+        except OSError as exc:
+            why = f"cannot be read: {exc.strerror or exc}"
+    if why is not None:
+        console.print(Text(str(path), style="bold"))
+        console.print(Text(f"  not read: {why}"))
+        return
+    containers.discard_copy(sample)  # its transcoded copy, if any: only the head is needed
     reader = readers.detect(sample)
     keys = sorted(sample.keys())
     lines = [
@@ -199,7 +225,7 @@ def run_ingest(
     """Run ingest with a progress bar that moves as records are read and mapped (over the
     files' bytes, the one total known in advance), counting the records."""
     files = list(iter_files(paths))
-    total = sum(p.stat().st_size for p in files)
+    total = sum(file_size(p) for p in files)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -217,14 +243,15 @@ def run_ingest(
             nonlocal records
             records += n
             progress.update(
-                task, description=f"read {path.name}", advance=path.stat().st_size, records=records
+                task, description=f"read {path.name}", advance=file_size(path), records=records
             )
 
-        return ingest(files, db_path, mapping=mapping, on_progress=on_progress)
+        # the paths as given: a walk's entries given again would be walked again
+        return ingest(paths, db_path, mapping=mapping, on_progress=on_progress)
 
 
 MANY_FILES = 40  # more files than this: totals per format and status, and the problem files
-PROBLEMS = ("empty", "refused", "failed")
+PROBLEMS = ("empty", "refused", "failed", "unreadable")
 
 
 def _ingest_on_spark(
@@ -283,6 +310,7 @@ def print_ingest_summary(result: IngestResult) -> None:
         "empty": "yellow",
         "refused": "red",
         "failed": "red",
+        "unreadable": "red",
     }
     root = os.path.commonpath([str(Path(f.path).parent) for f in result.files] or ["."])
     listed = result.files
@@ -933,7 +961,11 @@ def demo_cmd(data: Path | None, out: Path) -> None:
     print_assessment(done.assessment)
     rep = done.report
     assert rep is not None
-    console.print(f"database: {db_path}  (open it with: duckdb {db_path})", soft_wrap=True)
+    console.print(
+        f"database: {db_path}  (query it with: agentaudit sql --db {db_path}, or in Python: "
+        f"duckdb.connect({str(db_path)!r}, read_only=True))",
+        soft_wrap=True,
+    )
     console.print(f"bundle:   {done.bundle}", soft_wrap=True)
     console.print(
         f"report:   {rep.html}"

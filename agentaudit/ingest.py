@@ -4,8 +4,10 @@ all: files are mapped one at a time, then written in batches, one transaction pe
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -34,7 +36,7 @@ class FileResult:
     """What happened to one file."""
 
     path: str
-    status: str  # loaded | skipped | empty | refused | failed
+    status: str  # loaded | skipped | empty | refused | failed | unreadable
     format: str | None = None
     container: str | None = None
     rows_read: int = 0
@@ -61,6 +63,11 @@ class IngestResult:
         return sum(f.rows_rejected for f in self.files)
 
     @property
+    def unreadable(self) -> list[FileResult]:
+        """Files that could not be read at all (special files, broken links, permissions)."""
+        return [f for f in self.files if f.status == "unreadable"]
+
+    @property
     def anything_loaded(self) -> bool:
         """True when some file loaded now or was already in the database."""
         return any(
@@ -69,19 +76,86 @@ class IngestResult:
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Files named, and the files below folders named (recursively, sorted, hidden skipped)."""
+    """Files named, and the entries below folders named (recursively, sorted, hidden skipped).
+
+    Every entry is yielded, readable or not: special files, broken links and folders that
+    cannot be listed are for the loader to account for (`Loader.add`), never dropped here.
+    Links to folders are followed once: a link back to a folder read already (a loop) is
+    yielded as itself, and the loader says so."""
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            for root, dirs, names in os.walk(p):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            seen: set[tuple[int, int]] = set()
+            unlisted: list[Path] = []
+            for root, dirs, names in os.walk(p, followlinks=True, onerror=_collect(unlisted)):
+                here = Path(root)
+                try:
+                    st = here.stat()
+                    seen.add((st.st_dev, st.st_ino))
+                except OSError:
+                    pass
+                keep = []
+                for d in sorted(x for x in dirs if not x.startswith(".")):
+                    try:
+                        st = (here / d).stat()
+                    except OSError:  # a link that loops on itself, or vanished
+                        names.append(d)
+                        continue
+                    if (st.st_dev, st.st_ino) in seen:
+                        names.append(d)  # read already: a loop, reported by the loader
+                    else:
+                        keep.append(d)
+                dirs[:] = keep
                 for name in sorted(names):
                     if not name.startswith(".") and name not in SKIP_NAMES:
-                        yield Path(root) / name
-        elif p.exists():
+                        yield here / name
+                while unlisted:
+                    yield unlisted.pop(0)
+        elif p.exists() or p.is_symlink():
             yield p
         else:
             raise InputError(str(p), "no such file or folder")
+
+
+def _collect(into: list[Path]) -> Callable[[OSError], None]:
+    """An `os.walk` error handler keeping the folders it could not list."""
+    return lambda exc: into.append(Path(exc.filename))
+
+
+def unreadable_reason(path: Path) -> str | None:
+    """Why an entry cannot be read as an export file (None when it can): the loader lists
+    it with this reason and goes on with the others."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        if path.is_symlink():
+            target = os.readlink(path)
+            what = "loops" if exc.errno == errno.ELOOP else "points to nothing"
+            return f"a symbolic link that {what} ({target})"
+        return f"cannot be read: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):  # the walk yields a folder only when it cannot list it
+        return "a folder that cannot be listed (permission denied)"
+    if not stat.S_ISREG(st.st_mode):
+        kinds = {
+            stat.S_ISFIFO: "a named pipe (FIFO)",
+            stat.S_ISSOCK: "a socket",
+            stat.S_ISCHR: "a character device",
+            stat.S_ISBLK: "a block device",
+        }
+        kind = next((k for test, k in kinds.items() if test(st.st_mode)), "a special file")
+        return f"{kind}, not a regular file: not read"
+    if not os.access(path, os.R_OK):
+        return "cannot be read: permission denied"
+    return None
+
+
+def file_size(path: Path) -> int:
+    """A file's size in bytes, 0 for what cannot be read (for progress totals)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
 def load_mapping(path: str | Path | None) -> dict[str, dict[str, str]]:
@@ -241,21 +315,41 @@ class Loader:
 
     def _add(self, path: Path) -> FileResult:
         started = time.perf_counter()
-        digest = sha256_of(path)
+        if path.is_dir() and os.access(path, os.R_OK | os.X_OK):  # a link back to a folder
+            return FileResult(
+                str(path),
+                "skipped",
+                message=f"a link to a folder read already ({path.resolve()}): not read again",
+            )
+        why = unreadable_reason(path)
+        if why is None:
+            try:
+                digest = sha256_of(path)
+            except OSError as exc:
+                why = f"cannot be read: {exc.strerror or exc}"
+        if why is not None:
+            return _record_unreadable(self.con, path, why, started)
         known: int | str | None = self.loaded.get(digest)
         if known is None:
             known = next((p.result.file_id for p in self.pending if p.digest == digest), None)
         if known is None and digest in self.group_digests:
             known = "pending"
         if known is not None:
+            same = "a file read before it in this run" if known == "pending" else f"file_id {known}"
             return FileResult(
                 str(path),
                 "skipped",
-                message=f"already loaded (file_id {known})",
+                message=f"already loaded (the same content as {same})",
                 file_id=None if known == "pending" else int(known),
             )
-        sample = containers.sniff(path)
+        try:
+            sample = containers.sniff(path)
+        except OSError as exc:
+            return _record_unreadable(
+                self.con, path, f"cannot be read: {exc.strerror or exc}", started
+            )
         if sample.first and {"digestStartTime", "digestEndTime"} <= set(sample.first):
+            containers.discard_copy(sample)
             return FileResult(
                 str(path),
                 "skipped",
@@ -265,6 +359,7 @@ class Loader:
             )
         envelope = sample.document if isinstance(sample.document, dict) else {}
         if sample.envelope == "cloudwatch" and envelope.get("messageType") == "CONTROL_MESSAGE":
+            containers.discard_copy(sample)
             return FileResult(
                 str(path),
                 "skipped",
@@ -419,16 +514,15 @@ class Loader:
     ) -> FileResult:
         con = self.con
         if sample.container == "empty":
-            return _record_refusal(
-                con, path, digest, sample, None, "empty", "the file is empty", started
-            )
+            why = sample.notes[0] if sample.notes else "the file is empty"
+            return _record_refusal(con, path, digest, sample, None, "empty", why, started)
         header_map = _apply_renames(sample, self.renames)
         reader = readers.detect(sample)
         if reader is None:
             what = (
                 f"a CSV file with header {', '.join(sample.header or [])}"
                 if sample.container == "csv"
-                else f"a {sample.container} file"
+                else containers.CONTAINER_NAMES.get(sample.container, "a file")
             )
             near = readers.explain_refusal(sample)
             msg = f"not a recognised export ({what}); " + (f"{near}. " if near else "")
@@ -599,6 +693,28 @@ def _file_values(res: FileResult, digest: str, sample: Sample, path: Path) -> li
         datetime.now(UTC),
         res.seconds,
     ]
+
+
+def _record_unreadable(
+    con: duckdb.DuckDBPyConnection, path: Path, why: str, started: float
+) -> FileResult:
+    """Record an entry that could not be read at all, and why, in `files` and `rejects`."""
+    file_id = int(scalar(con, "SELECT nextval('file_id_seq')"))
+    res = FileResult(
+        str(path),
+        "unreadable",
+        message=why,
+        file_id=file_id,
+        seconds=time.perf_counter() - started,
+    )
+    with transaction(con):
+        con.execute(
+            """INSERT INTO files (file_id, path, sha256, status, message, loaded_at, seconds)
+               VALUES (?, ?, NULL, 'unreadable', ?, ?, ?)""",
+            [file_id, str(path), why, datetime.now(UTC), res.seconds],
+        )
+        con.execute("INSERT INTO rejects VALUES (?, ?, NULL, ?, NULL)", [file_id, str(path), why])
+    return res
 
 
 def _record_refusal(

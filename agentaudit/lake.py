@@ -51,7 +51,7 @@ def write(db: str | Path | duckdb.DuckDBPyConnection, out: str | Path) -> Path:
     con = audit_db.connect(db, read_only=True) if own else db
     try:
         files = con.sql("SELECT path, sha256 FROM files ORDER BY file_id").fetchall()
-        digest = hashlib.sha256("\n".join(sha for _, sha in files).encode()).hexdigest()[:16]
+        digest = hashlib.sha256("\n".join(sha or "" for _, sha in files).encode()).hexdigest()[:16]
         shard = Path(out) / f"shard-{digest}"
         tmp = shard.with_name(shard.name + ".partial")
         shutil.rmtree(tmp, ignore_errors=True)  # a crashed earlier write

@@ -17,6 +17,7 @@ Needs `pip install 'agentaudit[spark]'` (pyspark, sqlglot) and a Java runtime (1
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -116,6 +117,14 @@ def session(master: str | None = None) -> Any:
     return spark
 
 
+def discard_wheel() -> None:
+    """Remove the wheel `wheel()` built and its temporary folder (at exit, or sooner)."""
+    global _WHEEL
+    if _WHEEL is not None:
+        shutil.rmtree(_WHEEL.parent, ignore_errors=True)
+        _WHEEL = None
+
+
 def wheel() -> Path:
     """agentaudit as a file executors can import from (once per process): the wheel built
     from the source tree, or, from an installed agentaudit, its package folder zipped. Spark
@@ -124,6 +133,8 @@ def wheel() -> Path:
     if _WHEEL is None or not _WHEEL.exists():
         package = Path(__file__).resolve().parent
         out = Path(tempfile.mkdtemp(prefix="agentaudit-wheel-"))
+        # Spark copies the file when it is added: the folder goes when this process does
+        atexit.register(discard_wheel)
         if (package.parent / "pyproject.toml").exists():
             subprocess.run(
                 [

@@ -141,6 +141,8 @@ def test_agentaudit_ships_to_executors_as_an_importable_wheel(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
     ).stdout.split()
     assert out[0].startswith(str(shipped)) and int(out[1]) >= 15
+    spark.discard_wheel()
+    assert not shipped.exists()
 
 
 def test_copies_of_one_file_go_to_one_task(tmp_path):

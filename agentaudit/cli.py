@@ -9,8 +9,9 @@ import shutil
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 import duckdb
@@ -28,7 +29,6 @@ from agentaudit.diff import load as load_assessment
 from agentaudit.errors import AgentAuditError, DatabaseError
 from agentaudit.export import export
 from agentaudit.ingest import IngestResult, file_size, ingest, iter_files, unreadable_reason
-from agentaudit.report import batch
 from agentaudit.synth import PROFILES, config_for, generate
 
 console = Console(width=max(Console().width, 140))
@@ -68,8 +68,40 @@ spark_master_option = click.option(
     "--spark-master",
     default=None,
     metavar="URL",
-    help="Spark master for --engine spark (default local[2]), e.g. spark://host:7077.",
+    help="Spark master when Spark runs the work (default local[2]), e.g. spark://host:7077.",
 )
+
+
+def scheduler_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--scheduler local|spark`: where the work runs (this machine's processes, or Spark
+    tasks); the SQL engine stays DuckDB. `--engine` is the name `assess` keeps for its SQL
+    engine, still taken here (hidden) from scripts written before."""
+
+    def legacy(ctx: click.Context, _: click.Parameter, value: str | None) -> str | None:
+        if value is not None:
+            click.echo("note: --engine is now --scheduler here (local or spark)", err=True)
+        return None if value is None else ("local" if value == "duckdb" else value)
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        f = click.option(
+            "--engine",
+            "legacy_engine",
+            type=click.Choice(["duckdb", "local", "spark"]),
+            default=None,
+            hidden=True,
+            callback=legacy,
+        )(f)
+        return click.option(
+            "--scheduler",
+            type=click.Choice(["local", "spark"]),
+            default="local",
+            show_default=True,
+            help=what,
+        )(f)
+
+    return decorate
+
+
 ai_apps_option = click.option(
     "--ai-apps",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -111,13 +143,7 @@ def main() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Also (or, without --db, only) write what was loaded as a lake shard here.",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["duckdb", "spark"]),
-    default="duckdb",
-    show_default=True,
-    help="spark: spread the files over Spark tasks, each writing a lake shard (--lake).",
-)
+@scheduler_option("spark: spread the files over Spark tasks, each writing a lake shard (--lake).")
 @spark_master_option
 @click.option(
     "--spark-tasks",
@@ -132,20 +158,22 @@ def ingest_cmd(
     quiet: bool,
     explain: bool,
     lake_dir: Path | None,
-    engine: str,
+    scheduler: str,
+    legacy_engine: str | None,
     spark_master: str | None,
     spark_tasks: int | None,
 ) -> None:
     """Load export files (or folders of them, recursively) into an audit database."""
+    scheduler = legacy_engine or scheduler
     if explain:
         for path in iter_files(paths):
             print_explanation(path)
         return
-    if engine == "spark":
+    if scheduler == "spark":
         _ingest_on_spark(paths, db_path, lake_dir, mapping, spark_master, spark_tasks)
         return
     if spark_master or spark_tasks:
-        raise click.UsageError("--spark-master and --spark-tasks go with --engine spark")
+        raise click.UsageError("--spark-master and --spark-tasks go with --scheduler spark")
     if db_path is None and lake_dir is None:
         raise click.UsageError("Missing option '--db' (the database to load into) or '--lake'.")
     try:
@@ -262,9 +290,9 @@ def _ingest_on_spark(
     master: str | None,
     tasks: int | None,
 ) -> None:
-    """`ingest --engine spark`: the files spread over Spark tasks, a lake shard from each."""
+    """`ingest --scheduler spark`: the files spread over Spark tasks, a lake shard from each."""
     if lake_dir is None or db_path is not None:
-        raise click.UsageError("--engine spark writes lake shards: give --lake, not --db")
+        raise click.UsageError("--scheduler spark writes lake shards: give --lake, not --db")
     from agentaudit.spark import ingest_to_lake  # noqa: PLC0415
 
     try:
@@ -450,7 +478,12 @@ def assess_cmd(
     from agentaudit import pipeline  # noqa: PLC0415
 
     options = pipeline.AssessOptions(
-        policy, exceptions, overrides, window_start, window_end, ai_apps
+        policy=policy,
+        exceptions=exceptions,
+        overrides=overrides,
+        window_start=window_start,
+        window_end=window_end,
+        ai_apps=ai_apps,
     )
     if (db_path is None) == (lake_dir is None):
         raise click.UsageError("give one of --db (an audit database) or --lake (a lake folder)")
@@ -683,7 +716,12 @@ def report_cmd(
     try:
         if db_path is not None:
             options = pipeline.AssessOptions(
-                policy, exceptions, overrides, window_start, window_end
+                policy=policy,
+                exceptions=exceptions,
+                overrides=overrides,
+                window_start=window_start,
+                window_end=window_end,
+                ai_apps=ai_apps,
             )
             result = pipeline.report(db_path, out_dir, client, options, shown).report
         else:
@@ -703,24 +741,32 @@ def report_cmd(
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--workers", type=int, default=2, show_default=True)
 @click.option("--pdf", is_flag=True, help="Also print each report to PDF.")
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "spark"]),
-    default="local",
-    show_default=True,
-    help="Run clients in local worker processes, or as Spark tasks (agentaudit[spark]).",
-)
+@scheduler_option("Run clients in local worker processes, or as Spark tasks (agentaudit[spark]).")
 @spark_master_option
 def batch_cmd(
-    manifest: Path, out_dir: Path, workers: int, pdf: bool, engine: str, spark_master: str | None
+    manifest: Path,
+    out_dir: Path,
+    workers: int,
+    pdf: bool,
+    scheduler: str,
+    legacy_engine: str | None,
+    spark_master: str | None,
 ) -> None:
     """Ingest, assess and report many clients (manifest: CSV or YAML with client, exports,
-    and optionally policy, exceptions and overrides, each client's own files)."""
-    if spark_master and engine != "spark":
-        raise click.UsageError("--spark-master goes with --engine spark")
+    and optionally each client's own policy, exceptions, overrides, ai_apps and window)."""
+    from agentaudit.batch import batch  # noqa: PLC0415
+
+    scheduler = legacy_engine or scheduler
+    if spark_master and scheduler != "spark":
+        raise click.UsageError("--spark-master goes with --scheduler spark")
     try:
         rows = batch(
-            manifest, out_dir, workers=workers, pdf=pdf, engine=engine, spark_master=spark_master
+            manifest,
+            out_dir,
+            workers=workers,
+            pdf=pdf,
+            scheduler=scheduler,
+            spark_master=spark_master,
         )
     except AgentAuditError as exc:
         fail(exc)

@@ -4,14 +4,13 @@ fingerprint, written as CSV and XLSX (spreadsheet formulas neutralised) beside t
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from agentaudit.assess import Assessment, column, display_name, mask, records
+from agentaudit.assess import Assessment, column, display_name, fingerprint, mask, records
 from agentaudit.assess.review import REVIEW_COLUMNS
 
 COLUMNS = (
@@ -33,12 +32,6 @@ COLUMNS = (
     "accepted_until",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def fingerprint(check_id: str, identity_key: Any, credential_key: Any) -> str:
-    """A stable id for a finding instance: same check, identity and credential, same id."""
-    text = "\x1f".join(str(x or "") for x in (check_id, identity_key, credential_key))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def neutralise(value: Any) -> Any:

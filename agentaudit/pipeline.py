@@ -3,9 +3,9 @@ ingest -> assess (into an assessment bundle) -> render the report from the bundl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 
@@ -20,10 +20,13 @@ from agentaudit.report import ReportResult, render_report
 BUNDLE_DIR = "bundle"  # the bundle's folder inside a report's output folder
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AssessOptions:
     """What the assessment step takes besides the database: the consultant's files and
-    the window (each None for the default)."""
+    the window (each None for the default). Named, never positional: a field added here
+    is then taken by every caller, the CLI's and a batch manifest's columns alike."""
+
+    FILES: ClassVar[tuple[str, ...]] = ("policy", "exceptions", "overrides", "ai_apps")
 
     policy: str | Path | None = None
     exceptions: str | Path | None = None
@@ -31,6 +34,11 @@ class AssessOptions:
     window_start: str | None = None
     window_end: str | None = None
     ai_apps: str | Path | None = None  # the consultant's AI app catalogue (CSV)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AssessOptions:
+        """The options a batch manifest's row names (an empty cell is the default)."""
+        return cls(**{f.name: row.get(f.name) or None for f in fields(cls)})
 
     def thresholds(self) -> dict[str, Any]:
         return {

@@ -381,17 +381,3 @@ def ingest_to_lake(
     memory = task_memory or os.environ.get("AGENTAUDIT_MEMORY_LIMIT") or "3GB"
     with spark_errors("ingest on Spark"):
         return rdd.map(lambda group: _ingest_group(group, target, names, memory)).collect()
-
-
-def batch_clients(
-    rows: list[dict[str, Any]], out_dir: str | Path, *, pdf: bool, master: str | None = None
-) -> list[Any]:
-    """Each client of a batch manifest as one Spark task running the whole pipeline
-    (ingest, assess, report) with DuckDB; the rows come back in manifest order."""
-    from agentaudit.report import _one_client  # noqa: PLC0415
-
-    spark = session(master)
-    out = str(Path(out_dir).resolve())
-    rdd = spark.sparkContext.parallelize(rows, max(1, len(rows)))
-    with spark_errors("batch on Spark"):
-        return rdd.map(lambda row: _one_client(row, out, pdf)).collect()

@@ -17,8 +17,9 @@ from conftest import run_notebook_with_nbval
 
 import agentaudit
 from agentaudit import pipeline, resources
+from agentaudit.batch import batch
 from agentaudit.cli import main
-from agentaudit.report import batch, kernel_manager_class, screenshot
+from agentaudit.report import kernel_manager_class, screenshot
 from agentaudit.synth import config_for, generate
 
 NOTEBOOK = resources.notebook("assessment.ipynb")

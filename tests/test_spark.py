@@ -61,7 +61,7 @@ def test_spark_ingests_and_assesses_the_demo_as_duckdb_does(demo_db, tmp_path):
     recorded)."""
     lake = tmp_path / "lake"
     out = _cli(
-        "ingest", str(demo_exports()), "--lake", str(lake), "--engine", "spark",
+        "ingest", str(demo_exports()), "--lake", str(lake), "--scheduler", "spark",
         "--spark-tasks", "2",
     )  # fmt: skip
     assert "2 tasks" in out
@@ -92,7 +92,7 @@ def test_a_batch_runs_each_client_as_a_spark_task(tmp_path):
     manifest = tmp_path / "clients.csv"
     manifest.write_text(f"client,exports\nFixture Co,{FIXTURES}\nMissing Co,{tmp_path}/none\n")
     res = CliRunner().invoke(
-        main, ["batch", str(manifest), "--out", str(tmp_path / "out"), "--engine", "spark"]
+        main, ["batch", str(manifest), "--out", str(tmp_path / "out"), "--scheduler", "spark"]
     )
     assert res.exit_code == 0, res.output[-3000:]
     portfolio = (tmp_path / "out" / "portfolio.csv").read_text()

@@ -8,6 +8,7 @@ documented in docs/assessment-json.md.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -72,10 +73,10 @@ TABLES = (
 )
 
 
-def _fingerprint(check_id: str, identity_key: Any, credential_key: Any) -> str:
-    from agentaudit.export import fingerprint  # noqa: PLC0415
-
-    return fingerprint(check_id, identity_key, credential_key)
+def fingerprint(check_id: str, identity_key: Any, credential_key: Any) -> str:
+    """A stable id for a finding instance: same check, identity and credential, same id."""
+    text = "\x1f".join(str(x or "") for x in (check_id, identity_key, credential_key))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def display_name(row: Any) -> str:
@@ -304,7 +305,7 @@ class Assessment:
                 for f in self.findings
             },
             "finding_fingerprints": sorted(
-                _fingerprint(f.check.id, r["identity_key"], r["credential_key"])
+                fingerprint(f.check.id, r["identity_key"], r["credential_key"])
                 for f in self.findings
                 for r in records(f.rows)
             ),
@@ -467,8 +468,6 @@ def _apply_exceptions(runner: Runner, accepted: list[RiskAcceptance], as_of: dat
     """Resolve each exception to the finding rows it covers and record it in aa_exceptions."""
     if not accepted:
         return
-    from agentaudit.export import fingerprint  # noqa: PLC0415
-
     checks = {c.id: c for c in all_checks()}
     resolved: list[list[Any]] = []
     for e in accepted:

@@ -231,15 +231,25 @@ def _inputs_digest(
     metric_sql: list[tuple[str, str]],
 ) -> str:
     """A digest of what the materialized tables are computed from: the loaded files, the
-    policy, the agent signatures and the metric SQL. A report reuses stored tables only when
-    it matches."""
+    policy, the agent signatures, the vendor and AI app catalogues and the metric SQL. A
+    report reuses stored tables only when it matches."""
     files = con.sql(
-        """SELECT string_agg(file_id || ':' || sha256 || ':' || status, ',' ORDER BY file_id)
+        """SELECT string_agg(file_id || ':' || coalesce(sha256, '') || ':' || status, ','
+                             ORDER BY file_id)
            FROM files"""
     ).fetchall()[0][0]
+    # every row of the AI app catalogue: its name rows reach the macros, its app-id rows only
+    # this table, and both decide which identities are AI agents
+    ai_apps = json.dumps(con.sql("SELECT * FROM aa_ai_apps ORDER BY ALL").fetchall())
     digest = hashlib.sha256()
     vendor_apps = resources.files("agentaudit.assess").joinpath("vendor_apps.csv").read_text()
-    parts = [files or "", json.dumps(policy, sort_keys=True, default=str), signatures, vendor_apps]
+    parts = [
+        files or "",
+        json.dumps(policy, sort_keys=True, default=str),
+        signatures,
+        vendor_apps,
+        ai_apps,
+    ]
     for part in parts + [text for _, text in metric_sql]:
         digest.update(part.encode("utf-8") + b"\0")
     return digest.hexdigest()

@@ -19,7 +19,7 @@ import pandas as pd
 
 from agentaudit import __version__, bundle, resources
 from agentaudit.assess import Assessment
-from agentaudit.errors import BundleError, InputError, NotebookError, ReportError
+from agentaudit.errors import BundleError, NotebookError, ReportError
 from agentaudit.report.content import Charts
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -234,104 +234,3 @@ __all__ = [
     "render_report",
     "screenshot",
 ]
-
-
-@dataclass
-class BatchRow:
-    client: str
-    level: int | None = None
-    report: str = ""
-    error: str = ""
-    seconds: float = 0.0
-    bundle: str = ""
-
-
-def read_manifest(path: str | Path) -> list[dict[str, Any]]:
-    """Clients to report on: CSV or YAML rows with `client`, `exports` (folder) and options
-    (`assessor`, `policy`, `exceptions`, `overrides`, `pdf`, `window_start`, `window_end`).
-    Relative paths are taken from the manifest's folder."""
-    import csv  # noqa: PLC0415
-
-    import yaml  # noqa: PLC0415
-
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    if path.suffix.lower() in (".yaml", ".yml"):
-        data = yaml.safe_load(text) or []
-        rows = data.get("clients", data) if isinstance(data, dict) else data
-    else:
-        rows = list(csv.DictReader(text.splitlines()))
-    out = []
-    for i, row in enumerate(rows, start=1):
-        if not isinstance(row, dict) or not row.get("client") or not row.get("exports"):
-            raise InputError(str(path), f"client {i}: expected `client` and `exports`")
-        row = dict(row)
-        for key in ("exports", "policy", "exceptions", "overrides"):
-            if row.get(key) and not Path(str(row[key])).is_absolute():
-                row[key] = str((path.parent / str(row[key])).resolve())
-        out.append(row)
-    return out
-
-
-def _one_client(row: dict[str, Any], out_dir: str, pdf: bool) -> BatchRow:
-    """Ingest, assess and report one client (runs in a worker process)."""
-    from agentaudit import pipeline  # noqa: PLC0415
-
-    started = time.perf_counter()
-    name = str(row["client"])
-    slug = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_") or "client"
-    target = Path(out_dir) / slug
-    result = BatchRow(name)
-    try:
-        want_pdf = str(row.get("pdf", pdf)).lower() in ("true", "1", "yes")
-        done = pipeline.run(
-            row["exports"],
-            target,
-            name,
-            pipeline.AssessOptions(
-                **{k: row.get(k) or None for k in ("policy", "exceptions", "overrides")},
-                window_start=row.get("window_start") or None,
-                window_end=row.get("window_end") or None,
-            ),
-            pipeline.ReportOptions(assessor=str(row.get("assessor") or ""), pdf=want_pdf),
-        )
-        result.level, result.bundle = done.assessment.level, str(done.bundle)
-        if done.report is not None:
-            result.report = str(done.report.pdf or done.report.html)
-    except Exception as exc:  # noqa: BLE001 - one failing client must not stop the batch
-        result.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:300]}"
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def batch(
-    manifest: str | Path,
-    out_dir: str | Path,
-    *,
-    workers: int = 2,
-    pdf: bool = False,
-    engine: str = "local",
-    spark_master: str | None = None,
-) -> list[BatchRow]:
-    """Report on every client of a manifest in parallel worker processes (a failing client
-    is reported with its error and the others go on), then write the portfolio of them all
-    (portfolio.csv, portfolio.html) in `out_dir`. With `engine="spark"` each client is a
-    Spark task instead (agentaudit.spark.batch_clients)."""
-    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
-
-    from agentaudit import portfolio  # noqa: PLC0415
-
-    rows = read_manifest(manifest)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    if engine == "spark":
-        from agentaudit.spark import batch_clients  # noqa: PLC0415
-
-        results = batch_clients(rows, out_dir, pdf=pdf, master=spark_master)
-    elif workers <= 1:
-        results = [_one_client(r, str(out_dir), pdf) for r in rows]
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_one_client, r, str(out_dir), pdf) for r in rows]
-            results = [f.result() for f in futures]
-    portfolio.write(results, out_dir)
-    return results

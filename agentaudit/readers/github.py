@@ -47,6 +47,20 @@ FIELDS = {
 # were made with a token; the token fields of a browser event are not a use). token_id is 0 on
 # GitHub App installation tokens, so the token's hash names those.
 TOKEN = "coalesce(nullif(token_id, '0'), hashed_token)"
+# Events that issue a token carry the new token's programmatic_access_type and hashed_token:
+# they describe the token being created, not how the member signed in, and a member creates
+# a personal access token or authorises an OAuth app in the web UI ("If the action occurred
+# outside of GitHub's web UI, the event's data will show details about how the user or
+# integration authenticated": docs.github.com, identifying audit log events performed by an
+# access token). Their token is the member's new credential (TOKENS_CREATED), never a use.
+ISSUING = (
+    "action IN ('personal_access_token.create', 'personal_access_token.request_created', "
+    "'oauth_access.create', 'oauth_authorization.create')"
+)
+USED = f"(access IS NOT NULL AND NOT {ISSUING})"
+# A member passing a two-factor challenge (security log `user.two_factor_challenge_success`)
+# signed in interactively with MFA.
+MFA = "action = 'user.two_factor_challenge_success'"
 
 MAPPING = f"""
     ts AS event_time_raw,
@@ -58,9 +72,10 @@ MAPPING = f"""
     CASE WHEN actor LIKE '%[bot]' OR lower(is_bot) = 'true' THEN 'Bot' ELSE 'User' END
         AS actor_type,
     NULL AS session_name,
-    CASE WHEN access IS NOT NULL THEN 'github:token:' || {TOKEN} END AS credential_key,
-    CASE WHEN access IS NOT NULL THEN {TOKEN} END AS credential_id,
-    CASE WHEN lower(access) LIKE '%personal access token%'
+    CASE WHEN {USED} THEN 'github:token:' || {TOKEN} END AS credential_key,
+    CASE WHEN {USED} THEN {TOKEN} END AS credential_id,
+    CASE WHEN {MFA} THEN 'mfa' WHEN NOT {USED} THEN NULL
+         WHEN lower(access) LIKE '%personal access token%'
               OR lower(access) LIKE '%personal_access_token%' THEN 'personal_access_token'
          WHEN lower(access) LIKE '%oauth%' THEN 'oauth_token'
          WHEN lower(access) LIKE '%github app%' OR lower(access) = 'github_app'
@@ -68,8 +83,8 @@ MAPPING = f"""
          WHEN lower(access) LIKE '%deploy%' THEN 'deploy_key'
          WHEN access IS NOT NULL THEN lower(replace(access, ' ', '_')) END AS credential_type,
     app_id, app_name, user_agent, ip AS source_ip,
-    CASE WHEN access IS NOT NULL THEN false
-         WHEN user_agent LIKE 'Mozilla/%' THEN true END AS is_interactive,
+    CASE WHEN {USED} THEN false
+         WHEN user_agent LIKE 'Mozilla/%' OR {MFA} THEN true END AS is_interactive,
     coalesce(repo, user, team, org) AS target_id,
     coalesce(repo, user, team, org) AS target_name,
     CASE WHEN repo IS NOT NULL THEN 'repository' WHEN user IS NOT NULL THEN 'user'

@@ -54,6 +54,11 @@ def test_every_identity_is_what_the_vendor_documents(folder: Path):
             assert bool(row.is_active) == e["active"], e
         if "vendor_managed" in e:
             assert bool(row.vendor_managed) == e["vendor_managed"], e
+        if "credentials" in e:  # how many credentials the log gives the identity
+            (held,) = con.execute(
+                "SELECT count(*) FROM credentials WHERE identity_key = ?", [row.identity_key]
+            ).fetchone()
+            assert held == e["credentials"], e
     # The NHI count is exact: every active NHI is one the vendor's fields prove to be one.
     nhis = sorted(ci.loc[(ci["class"] == "nhi") & ci.is_active, "identity_key"])
     wanted = sorted(

@@ -6,7 +6,10 @@ Also accepts exports that lower-case the top-level keys (`eventtype`, `debugcont
 from agentaudit.containers import Sample
 from agentaudit.readers.base import Reader
 
-CLIENT_ACTORS = "('PublicClientApp', 'Client', 'AppInstance', 'SystemPrincipal')"
+# Actors that authenticate as an OAuth client. Not SystemPrincipal: "Okta System"
+# (system@okta.com) is Okta itself acting (an account lock, a consent it records), with no
+# client credential of the tenant's.
+CLIENT_ACTORS = "('PublicClientApp', 'Client', 'AppInstance')"
 
 
 def detect(sample: Sample) -> bool:
@@ -71,7 +74,10 @@ MAPPING = f"""
     CASE WHEN t0_type = 'AppInstance' THEN t0_name
          WHEN t1_type = 'AppInstance' THEN t1_name END AS app_name,
     user_agent, ip AS source_ip,
-    CASE WHEN upper(browser) = 'UNKNOWN' THEN false WHEN browser IS NOT NULL THEN true END
+    -- Okta System's events carry the client of the request that set them off (the browser of
+    -- the person whose failed sign-ins lock the account): no session of Okta System's own
+    CASE WHEN actor_type = 'SystemPrincipal' THEN NULL
+         WHEN upper(browser) = 'UNKNOWN' THEN false WHEN browser IS NOT NULL THEN true END
         AS is_interactive,
     t0_id AS target_id, t0_name AS target_name, t0_type AS target_type,
     request_uri AS resource

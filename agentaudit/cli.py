@@ -477,14 +477,8 @@ def assess_cmd(
     """Assess an audit database: classification, KPIs, findings and the maturity level."""
     from agentaudit import pipeline  # noqa: PLC0415
 
-    options = pipeline.AssessOptions(
-        policy=policy,
-        exceptions=exceptions,
-        overrides=overrides,
-        window_start=window_start,
-        window_end=window_end,
-        ai_apps=ai_apps,
-    )
+    # the command's options of the same names as AssessOptions' fields, none left out
+    options = pipeline.AssessOptions.from_row(click.get_current_context().params)
     if (db_path is None) == (lake_dir is None):
         raise click.UsageError("give one of --db (an audit database) or --lake (a lake folder)")
     if engine == "spark" and lake_dir is None:
@@ -715,14 +709,7 @@ def report_cmd(
     shown = pipeline.ReportOptions(assessor, pdf, logo, None, previous)
     try:
         if db_path is not None:
-            options = pipeline.AssessOptions(
-                policy=policy,
-                exceptions=exceptions,
-                overrides=overrides,
-                window_start=window_start,
-                window_end=window_end,
-                ai_apps=ai_apps,
-            )
+            options = pipeline.AssessOptions.from_row(click.get_current_context().params)
             result = pipeline.report(db_path, out_dir, client, options, shown).report
         else:
             result = pipeline.render_from_bundle(bundle_dir, out_dir, client, shown)

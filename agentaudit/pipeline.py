@@ -37,7 +37,8 @@ class AssessOptions:
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AssessOptions:
-        """The options a batch manifest's row names (an empty cell is the default)."""
+        """The options a batch manifest's row (or a command's parameters) names; an empty
+        cell is the default."""
         return cls(**{f.name: row.get(f.name) or None for f in fields(cls)})
 
     def thresholds(self) -> dict[str, Any]:

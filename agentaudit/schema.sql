@@ -70,6 +70,28 @@ CREATE TABLE IF NOT EXISTS events (
     agent_type         VARCHAR,
     agent_parent_id    VARCHAR,
     on_behalf_of       VARCHAR,
+    -- the canonical facts the readers set (agentaudit/readers/vocabulary.py, docs/schema.md):
+    -- the OCSF activity, how the actor authenticated, what was issued or consented; the
+    -- assessment reads these, never a vendor's event name or the raw record
+    class_uid          INTEGER,
+    activity_id        INTEGER,
+    auth_mfa           BOOLEAN,
+    auth_method        VARCHAR,
+    session_person     VARCHAR,
+    workload           VARCHAR,
+    credential_action  VARCHAR,
+    issued_kind        VARCHAR,
+    issued_for_id      VARCHAR,
+    issued_for_name    VARCHAR,
+    target_credential  VARCHAR,
+    issued_app_id      VARCHAR,
+    consent_type       VARCHAR,
+    consent_scopes     VARCHAR[],
+    correlation_id     VARCHAR,
+    app_key     VARCHAR,
+    agent_kind         VARCHAR,
+    agent_action       VARCHAR,
+    agent_alias        VARCHAR,
     PRIMARY KEY (file_id, record_no)
 );
 -- databases written before the agent markers
@@ -77,6 +99,26 @@ ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_id VARCHAR;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_type VARCHAR;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_parent_id VARCHAR;
 ALTER TABLE events ADD COLUMN IF NOT EXISTS on_behalf_of VARCHAR;
+-- databases written before the vocabulary columns (their facts stay NULL until re-ingested)
+ALTER TABLE events ADD COLUMN IF NOT EXISTS class_uid INTEGER;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS activity_id INTEGER;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS auth_mfa BOOLEAN;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS auth_method VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS session_person VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS workload VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS credential_action VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS issued_kind VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS issued_for_id VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS issued_for_name VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS target_credential VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS issued_app_id VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS consent_type VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS consent_scopes VARCHAR[];
+ALTER TABLE events ADD COLUMN IF NOT EXISTS correlation_id VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS app_key VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_kind VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_action VARCHAR;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS agent_alias VARCHAR;
 
 CREATE TABLE IF NOT EXISTS identities (
     identity_key   VARCHAR PRIMARY KEY,

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 
 from agentaudit.assess.review import Override
+from agentaudit.readers import actor_kind_rows, reader_rows
 
 # The tables `install` writes beside the views: the policy and the consultant's decisions.
 SETTINGS_TABLES = (
@@ -30,6 +31,8 @@ SETTINGS_TABLES = (
     "aa_vendor_apps",
     "aa_ai_apps",
     "aa_overrides",
+    "aa_actor_kinds",
+    "aa_readers",
 )
 
 _HEADER = re.compile(r"^-- (name|measures|unit|feeds|materialized): ?(.*)$")
@@ -162,6 +165,19 @@ def install(
             "INSERT INTO aa_overrides VALUES (?, ?, ?, ?)",
             [[o.identity_key, o.decision, o.reason, o.reviewer] for o in overrides],
         )
+    # what the readers declare of their platforms (agentaudit/readers): the vocabulary's
+    # actor kinds and the formats that list accounts
+    kinds = actor_kind_rows()
+    con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_actor_kinds
+                    (platform VARCHAR, vendor_type VARCHAR, actor_kind VARCHAR, label VARCHAR,
+                     decides VARCHAR, rule VARCHAR, confidence VARCHAR, detail VARCHAR)""")
+    con.executemany("INSERT INTO aa_actor_kinds VALUES (?, ?, ?, ?, ?, ?, ?, ?)", kinds)
+    formats = reader_rows()
+    con.execute(f"""CREATE OR REPLACE {temp}TABLE aa_readers
+                    (format VARCHAR, platform VARCHAR, account_listing VARCHAR,
+                     created_accounts_are_workloads BOOLEAN)""")
+    con.executemany("INSERT INTO aa_readers VALUES (?, ?, ?, ?)", formats)
+    signatures += json.dumps([kinds, formats])
     macros = macro_sql(con)
     con.execute(macros.replace("CREATE OR REPLACE MACRO", f"CREATE OR REPLACE {temp}MACRO"))
     tables = {d.name for d in catalogue() if d.materialized}

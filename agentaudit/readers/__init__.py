@@ -22,6 +22,35 @@ def all_readers() -> tuple[Reader, ...]:
     return tuple(sorted(found, key=lambda r: r.name))
 
 
+def actor_kind_rows() -> list[tuple]:
+    """(platform, vendor_type, kind, label, decides, rule, confidence, detail) of every actor
+    type the readers declare; two readers of one platform must agree on a type."""
+    rows: dict[tuple[str, str], tuple] = {}
+    for reader in all_readers():
+        for vendor_type, k in reader.actor_kinds.items():
+            row = (
+                reader.platform,
+                vendor_type,
+                k.kind,
+                k.label,
+                k.decides,
+                k.rule,
+                k.confidence,
+                k.detail,
+            )
+            if rows.setdefault(row[:2], row) != row:
+                raise ValueError(f"readers disagree on {reader.platform} actor type {vendor_type}")
+    return sorted(rows.values())
+
+
+def reader_rows() -> list[tuple]:
+    """(format, platform, account_listing, created_accounts_are_workloads) per reader."""
+    return [
+        (r.name, r.platform or None, r.account_listing or None, r.created_accounts_are_workloads)
+        for r in all_readers()
+    ]
+
+
 def by_name(name: str) -> Reader:
     """The reader of a format id (`okta_system_log`, `cloudtrail`, ...)."""
     for reader in all_readers():

@@ -7,7 +7,9 @@ tests/fixtures_agents/auth0).
 """
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader
+from agentaudit.readers.base import ActorKind, Reader
+from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.vocabulary import facts_sql
 
 
 def detect(sample: Sample) -> bool:
@@ -69,8 +71,45 @@ AGENTS = f"""
          THEN 'auth0:' || user_id END AS on_behalf_of
 """
 
+# Auth0's log event type codes (auth0.com/docs, "Log Event Type Codes"): logins, token
+# exchanges and grants are authentications; the rest are management activity.
+_OCSF = activity_sql(
+    [
+        (
+            "type IN ('s', 'ssa', 'f', 'fp', 'fu', 'fsa', 'sepft', 'fepft', 'seccft', 'feccft', "
+            "'seacft', 'feacft', 'sertft', 'fertft') OR contains(type, 'token_exchange') "
+            "OR starts_with(type, 'idjag_')",
+            "Authentication",
+            "Logon",
+        ),
+        ("type IN ('slo', 'flo')", "Authentication", "Logoff"),
+        ("type IN ('ss', 'fs')", "Account Change", "Create"),
+        ("type IN ('scp', 'fcp', 'scpr', 'fcpr')", "Account Change", "Password Change"),
+        ("type IN ('gd_enrollment_complete')", "Account Change", "MFA Factor Enable"),
+        ("type IS NOT NULL", "API Activity", "Other"),
+    ]
+)
+FACTS = (
+    _OCSF
+    + ",\n    "
+    + facts_sql(
+        auth_mfa="CASE WHEN type = 'gd_auth_succeed' THEN true END",  # Guardian second factor
+        auth_method=f"CASE WHEN {CLIENT_ACTS} THEN 'oauth_client' END",
+        credential_action=f"CASE WHEN {CLIENT_ACTS} THEN 'used' END",
+        agent_kind="CASE WHEN agent IS NOT NULL THEN 'ai_agent' END",
+        # every event naming an agent is the agent's (or its application's) doing
+        agent_action="CASE WHEN agent IS NOT NULL THEN 'acts' END",
+    )
+)
+
+ACTOR_KINDS = {
+    "User": ActorKind("account", "User"),
+    "Client": ActorKind("oauth_client", "Client", "nhi", "Auth0 application (client)"),
+}
+
 READER = Reader(
     name="auth0_log",
+    platform="auth0",
     title="Auth0 tenant logs",
     target="events",
     detect=detect,
@@ -79,4 +118,6 @@ READER = Reader(
     time_field="date",
     actor_field="client_id or user_id",
     agent_sql=AGENTS,
+    facts_sql=FACTS,
+    actor_kinds=ACTOR_KINDS,
 )

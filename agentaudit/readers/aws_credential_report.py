@@ -9,6 +9,7 @@ import binascii
 from agentaudit.containers import Sample, sniff, temp_path
 from agentaudit.errors import InputError
 from agentaudit.readers.base import Reader
+from agentaudit.readers.cloudtrail import ACTOR_KINDS
 
 REQUIRED = ("user", "arn", "user_creation_time", "password_enabled", "access_key_1_active")
 
@@ -111,6 +112,7 @@ CREDENTIALS = "INSERT INTO _extra_credentials " + " UNION ALL ".join(
 
 READER = Reader(
     name="aws_credential_report",
+    platform="aws",
     title="AWS IAM credential report",
     target="extras",
     detect=detect,
@@ -120,4 +122,6 @@ READER = Reader(
     containers=("csv", "json_document"),
     prepare=unwrap,
     extra_sql=(USERS, CREDENTIALS),
+    actor_kinds={k: ACTOR_KINDS[k] for k in ("IAMUser", "Root")},
+    account_listing="credential report",
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from agentaudit.containers import Sample
+from agentaudit.readers.vocabulary import FACT_COLUMNS, FACT_DEFAULTS
 
 # Columns an event reader's `columns_sql` must produce (besides event_time_raw), in table order.
 EVENT_COLUMNS = (
@@ -48,6 +49,7 @@ EVENT_COLUMNS = (
     "agent_type",
     "agent_parent_id",
     "on_behalf_of",
+    *FACT_COLUMNS,
 )
 # Readers of platforms without agent markers leave them empty.
 NO_AGENT_SQL = """NULL::VARCHAR AS agent_id, NULL::VARCHAR AS agent_type,
@@ -55,6 +57,24 @@ NO_AGENT_SQL = """NULL::VARCHAR AS agent_id, NULL::VARCHAR AS agent_type,
 
 
 Fields = dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class ActorKind:
+    """What a vendor's actor type is, in the vocabulary (`vocabulary.ACTOR_KINDS`).
+
+    `label` names the account kind in reports. Where the type alone decides the class,
+    `decides` is the class and `rule` the reason the classification shows; for a role,
+    `rule` names the role in the evidence-based reasons ("AWS role of an EC2 instance
+    profile"); `detail` names the apps listed beside a person's session ("permission sets").
+    """
+
+    kind: str
+    label: str
+    decides: str | None = None
+    rule: str | None = None
+    confidence: str = "high"
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,17 @@ class Reader:
     extra_sql: tuple[str, ...] = field(default=())  # more inserts from `_staged` (targets...)
     # events: agent_id, agent_type, agent_parent_id, on_behalf_of (the platform's markers)
     agent_sql: str = NO_AGENT_SQL
+    # events: the vocabulary's fact columns (vocabulary.facts_sql); NULL where not known
+    facts_sql: str = FACT_DEFAULTS
+    platform: str = ""  # events: the platform its rows name (events.platform)
+    # the platform's actor types (`actor_type`, the identities' vendor_type) in the vocabulary
+    actor_kinds: dict[str, ActorKind] = field(default_factory=dict)
+    # an account listing (e.g. "credential report"): a file naming every account with its
+    # password and MFA state, so an account it lists exists even when it never acts
+    account_listing: str = ""
+    # people reach the platform through federation: an account created in its log is
+    # presumed a workload's unless shown otherwise
+    created_accounts_are_workloads: bool = False
 
 
 def mapped_cte(reader: Reader, file_column: bool = False) -> str:
@@ -102,7 +133,7 @@ def mapped_cte(reader: Reader, file_column: bool = False) -> str:
         cols.append(f"{expr} AS {name}")
     path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
     keep = ("file_id, " if file_column else "") + "rec_no, _problem, _text, _j, _l"
-    agents = f",\n{reader.agent_sql}" if reader.target == "events" else ""
+    agents = f",\n{reader.agent_sql},\n{reader.facts_sql}" if reader.target == "events" else ""
     # json_valid first rather than try(): TRY re-runs a failing chunk row by row and cost
     # a third more on every file, bad records or not.
     extract = f"CASE WHEN json_valid(_j) THEN json_extract_string(_j, {path_list}) END"

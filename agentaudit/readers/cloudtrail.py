@@ -2,7 +2,9 @@
 `aws cloudtrail lookup-events` output, whose `CloudTrailEvent` is the record as a JSON string."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader
+from agentaudit.readers.base import ActorKind, Reader
+from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.vocabulary import facts_sql
 
 
 def detect(sample: Sample) -> bool:
@@ -60,6 +62,11 @@ FIELDS = {
         "$.responseElements.workloadIdentityDetails.workloadIdentityArn",
     ),
     "runtime_arn": ("$.requestParameters.agentRuntimeArn",),
+    "created_runtime": ("$.responseElements.agentRuntimeArn",),
+    "new_key": ("$.responseElements.accessKey.accessKeyId",),
+    "new_key_user": ("$.responseElements.accessKey.userName",),
+    "req_status": ("$.requestParameters.status",),
+    "session_key": ("$.responseElements.credentials.accessKeyId",),
     "agent_user": ("$.requestParameters.userId", "$.requestParameters.runtimeUserId"),
 }
 
@@ -191,8 +198,125 @@ AGENTS = f"""
         AS on_behalf_of
 """
 
+# What each IAM call creates (docs/discovery.md).
+ISSUES = {
+    "CreateUser": "user",
+    "CreateRole": "role",
+    "CreateAccessKey": "access_key",
+    "CreateLoginProfile": "login_profile",
+}
+_KIND = "CASE event_name " + " ".join(f"WHEN '{a}' THEN '{k}'" for a, k in ISSUES.items()) + " END"
+ASSUME = "('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')"
+
+# How the actor authenticated: Identity Center (sso), SAML federation, an OIDC web identity
+# (the provider named in the session), the console password, else the access key's kind.
+AUTH_METHOD = f"""CASE WHEN {SSO} THEN 'sso'
+    WHEN id_type = 'SAMLUser' OR event_name = 'AssumeRoleWithSAML' THEN 'saml'
+    WHEN event_name = 'AssumeRoleWithWebIdentity'
+         OR (id_type IN ('WebIdentityUser', 'AssumedRole') AND idp IS NOT NULL) THEN 'web_identity'
+    WHEN event_name = 'ConsoleLogin' THEN 'password'
+    WHEN key_id LIKE 'ASIA%' THEN 'session_credentials'
+    WHEN key_id IS NOT NULL THEN 'access_key' END"""
+
+_OCSF = activity_sql(
+    [
+        ("event_name = 'ConsoleLogin'", "Authentication", "Logon"),
+        (f"event_name IN {ASSUME}", "Authentication", "Authentication Ticket"),
+        ("event_name IN ('CreateUser', 'CreateLoginProfile')", "Account Change", "Create"),
+        ("event_name IN ('DeleteUser')", "Account Change", "Delete"),
+        (
+            "event_name LIKE 'Attach%Policy' OR event_name LIKE 'Put%Policy'",
+            "Account Change",
+            "Attach Policy",
+        ),
+        (
+            "event_name LIKE 'Detach%Policy' OR event_name LIKE 'Delete%Policy'",
+            "Account Change",
+            "Detach Policy",
+        ),
+        ("starts_with(event_name, 'Create')", "API Activity", "Create"),
+        ("starts_with(event_name, 'Delete')", "API Activity", "Delete"),
+        (
+            "starts_with(event_name, 'Update') OR starts_with(event_name, 'Put')",
+            "API Activity",
+            "Update",
+        ),
+        ("regexp_matches(event_name, '^(Get|List|Describe)')", "API Activity", "Read"),
+        ("event_name IS NOT NULL", "API Activity", "Other"),
+    ]
+)
+
+FACTS = f"""{_KIND} AS _kind,
+    {_OCSF},
+    """ + facts_sql(
+    auth_mfa="CASE WHEN event_name = 'ConsoleLogin' AND mfa_used = 'Yes' THEN true END",
+    auth_method=AUTH_METHOD,
+    # EC2 instance-profile sessions are named for the instance; Lambda's runtime says so in
+    # the user agent
+    workload="""CASE WHEN id_type = 'AssumedRole'
+                          AND starts_with(regexp_extract(arn, '[^/]+$'), 'i-') THEN 'ec2_instance'
+                     WHEN contains(lower(user_agent), 'exec-env/aws_lambda') THEN 'lambda' END""",
+    credential_action=f"""CASE WHEN outcome <> 'success' THEN NULL
+        WHEN event_name = 'CreateAccessKey' THEN 'created'
+        WHEN event_name IN {ASSUME} AND session_key IS NOT NULL THEN 'created'
+        WHEN event_name = 'DeleteAccessKey' THEN 'revoked'
+        WHEN event_name = 'UpdateAccessKey' THEN CASE lower(req_status)
+             WHEN 'inactive' THEN 'revoked' END END""",
+    target_credential=f"""CASE WHEN event_name = 'CreateAccessKey' THEN new_key
+        WHEN event_name IN {ASSUME} THEN session_key
+        WHEN event_name IN ('DeleteAccessKey', 'UpdateAccessKey') THEN req_key END""",
+    issued_kind="_kind",
+    issued_for_id="""CASE _kind WHEN 'access_key' THEN coalesce(new_key_user, req_user, actor_id)
+        WHEN 'login_profile' THEN coalesce(req_user, target_id)
+        WHEN 'user' THEN coalesce(req_user, target_id)
+        WHEN 'role' THEN coalesce(role_name, target_id) END""",
+    issued_for_name="CASE WHEN _kind IS NOT NULL THEN target_name END",
+    agent_kind="""CASE agent_type WHEN 'agentcore_workload_identity' THEN 'workload_identity'
+                                  WHEN 'agentcore_runtime' THEN 'agent_runtime' END""",
+    # registering or changing an agent names it without it acting; a caller invoking a
+    # runtime makes the agent act, but the caller is not part of the agent
+    agent_action="""CASE WHEN agent_id IS NULL THEN NULL
+        WHEN starts_with(event_name, 'Create') THEN 'managed'
+        WHEN event_name = 'InvokeAgentRuntime' THEN 'invoked' ELSE 'acts' END""",
+    agent_alias="CASE WHEN event_name = 'CreateAgentRuntime' THEN created_runtime END",
+)
+
+# AWS actor types (CloudTrail userIdentity.type, the credential report's users).
+ROLE = ActorKind("role", "IAM role", rule="AWS role")
+ACTOR_KINDS = {
+    "IAMUser": ActorKind("account", "IAM user"),
+    "Root": ActorKind("root", "AWS root", "human", "AWS root account (people, break-glass)"),
+    "IdentityCenterUser": ActorKind(
+        "person_session",
+        "Identity Center user",
+        "human",
+        "AWS IAM Identity Center session",
+        detail="permission sets",
+    ),
+    "SAMLUser": ActorKind(
+        "person_session",
+        "SAML-federated user",
+        "human",
+        "AWS SAML federation (AssumeRoleWithSAML) of a person",
+    ),
+    "AssumedRole": ROLE,
+    "Role": ROLE,
+    "WebIdentityUser": ROLE,
+    "AWSService": ActorKind(
+        "platform_service", "AWS service", "nhi", "AWS service acting in the account"
+    ),
+    "FederatedUser": ActorKind(
+        "federated_session",
+        "federated user",
+        "nhi",
+        "AWS federated session issued by GetFederationToken",
+        "medium",
+    ),
+}
+
 READER = Reader(
     name="cloudtrail",
+    platform="aws",
     title="AWS CloudTrail",
     target="events",
     detect=detect,
@@ -203,4 +327,7 @@ READER = Reader(
     actor_field="userIdentity (arn, principalId or invokedBy)",
     extra_sql=(ACCESS_KEYS, CREATED),
     agent_sql=AGENTS,
+    facts_sql=FACTS,
+    actor_kinds=ACTOR_KINDS,
+    created_accounts_are_workloads=True,
 )

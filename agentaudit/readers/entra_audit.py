@@ -3,6 +3,9 @@ diagnostic records): who changed which service principal, application or credent
 
 from agentaudit.containers import Sample
 from agentaudit.readers.base import Reader
+from agentaudit.readers.entra_signin import ACTOR_KINDS
+from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.vocabulary import facts_sql
 
 
 def detect(sample: Sample) -> bool:
@@ -37,6 +40,7 @@ FIELDS = {
     "t0_name": prop("$.targetResources[0].displayName")
     + prop("$.targetResources[0].userPrincipalName"),
     "t0_type": prop("$.targetResources[0].type"),
+    "t0_props": prop("$.targetResources[0].modifiedProperties"),
     "service": prop("$.loggedByService"),
     # Entra Agent ID: the agentType of the target and of the initiator, and the blueprint
     # (its object id) each belongs to (learn.microsoft.com, "Agent ID audit logs")
@@ -129,8 +133,111 @@ SELECT 'entra:credential:' || coalesce(
 FROM c WHERE key_desc IS NOT NULL
 """
 
+# What each audited activity creates or grants (docs/discovery.md). Entra writes the
+# activity with an en dash (and, in Graph, a trailing space): both are folded.
+ISSUES = {
+    "Add application": "application",
+    "Add service principal": "service_principal",
+    "Add service principal credentials": "credential",
+    "Update application - Certificates and secrets management": "credential",
+    "Consent to application": "oauth_grant",
+    "Add delegated permission grant": "oauth_grant",
+    "Add app role assignment to service principal": "oauth_grant",
+}
+_ACTIVITY = "trim(replace(activity, '–', '-'))"
+_KIND = (
+    "CASE " + " ".join(f"WHEN {_ACTIVITY} = '{a}' THEN '{k}'" for a, k in ISSUES.items()) + " END"
+)
+# Grants whose first target is the resource (Microsoft Graph), not the app granted access:
+# the grantee is the ServicePrincipal.ObjectID property.
+_GRANTS = "('Add delegated permission grant', 'Add app role assignment to service principal')"
+
+
+def _prop(name: str) -> str:
+    """A modified property's new value, by name (Entra writes it as a JSON string)."""
+    return f"list_filter(_props, lambda p: p->>'displayName' = '{name}')[1]->>'newValue'"
+
+
+def _text(name: str) -> str:
+    return f"""trim({_prop(name)}, '" ')"""
+
+
+# Helper columns first (DuckDB reads a SELECT list's aliases left to right): the issuing
+# activity and the first target's modified properties, parsed only for those.
+_HELPERS = f"""{_KIND} AS _kind,
+    CASE WHEN (_kind IS NOT NULL OR activity = 'Remove service principal credentials')
+              AND starts_with(ltrim(t0_props), '[')
+         THEN CAST(t0_props::JSON AS JSON[]) END AS _props,
+    {_text("ConsentContext.IsAdminConsent")} AS _admin_consent,
+    {_prop("ConsentAction.Permissions")} AS _permissions,
+    {_text("DelegatedPermissionGrant.Scope")} AS _grant_scope,
+    {_text("DelegatedPermissionGrant.ConsentType")} AS _grant_type,
+    {_text("AppRole.Value")} AS _app_role,
+    {_text("ServicePrincipal.ObjectID")} AS _grantee_id,
+    {_text("ServicePrincipal.DisplayName")} AS _grantee_name"""
+
+_OCSF = activity_sql(
+    [
+        ("_kind = 'oauth_grant'", "User Access Management", "Assign Privileges"),
+        ("activity ILIKE 'Add member to role%'", "User Access Management", "Assign Privileges"),
+        (
+            "activity ILIKE 'Remove member from role%'",
+            "User Access Management",
+            "Revoke Privileges",
+        ),
+        ("activity ILIKE 'Remove%'", "Entity Management", "Delete"),
+        ("activity ILIKE 'Delete%'", "Entity Management", "Delete"),
+        ("activity ILIKE 'Add%'", "Entity Management", "Create"),
+        ("activity ILIKE 'Update%'", "Entity Management", "Update"),
+        ("activity IS NOT NULL", "Entity Management", "Other"),
+    ]
+)
+
+FACTS = (
+    _HELPERS
+    + ",\n    "
+    + _OCSF
+    + ",\n    "
+    + facts_sql(
+        credential_action="""CASE WHEN _kind = 'credential' THEN 'created'
+        WHEN activity = 'Remove service principal credentials' THEN 'revoked' END""",
+        issued_kind="_kind",
+        issued_for_id=f"""CASE WHEN _kind IS NULL THEN NULL
+        WHEN {_ACTIVITY} IN {_GRANTS} THEN coalesce(_grantee_id, t0_id) ELSE t0_id END""",
+        issued_for_name=f"""CASE WHEN _kind IS NULL THEN NULL
+        WHEN {_ACTIVITY} IN {_GRANTS} THEN coalesce(_grantee_name, t0_name) ELSE t0_name END""",
+        target_credential=f"""CASE WHEN _kind = 'credential' THEN nullif(regexp_extract(
+        {_prop("KeyDescription")}, 'KeyIdentifier=([0-9a-fA-F-]+)', 1), '')
+        WHEN activity = 'Remove service principal credentials' THEN nullif(regexp_extract(
+        {_prop("KeyDescription").replace("newValue", "oldValue")},
+        'KeyIdentifier=([0-9a-fA-F-]+)', 1), '') END""",
+        issued_app_id=f"""lower(nullif(regexp_extract({_prop("TargetId.ServicePrincipalNames")},
+        '[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}'),
+        ''))""",
+        consent_type=f"""CASE WHEN _kind <> 'oauth_grant' THEN NULL
+        WHEN _admin_consent IS NOT NULL
+             THEN CASE WHEN lower(_admin_consent) = 'true' THEN 'admin' ELSE 'user' END
+        WHEN _grant_type IS NOT NULL
+             THEN CASE WHEN _grant_type = 'AllPrincipals' THEN 'admin' ELSE 'user' END
+        WHEN {_ACTIVITY} = 'Add app role assignment to service principal' THEN 'admin' END""",
+        consent_scopes="""CASE WHEN _kind <> 'oauth_grant' THEN NULL
+        WHEN _permissions IS NOT NULL
+             THEN string_split(trim(regexp_extract(_permissions, 'Scope:\\s*([^,\\]]*)', 1)), ' ')
+        WHEN _grant_scope IS NOT NULL THEN string_split(trim(_grant_scope), ' ')
+        WHEN _app_role IS NOT NULL THEN [_app_role] END""",
+        correlation_id="correlation",
+        agent_kind=f"""CASE coalesce(CASE WHEN t0_agent_type IN {AGENTIC} THEN t0_agent_type END,
+                              CASE WHEN by_agent_type IN {AGENTIC} THEN by_agent_type END)
+        WHEN 'agenticApp' THEN 'blueprint'
+        WHEN 'agentIdentityBlueprintPrincipal' THEN 'blueprint_principal'
+        WHEN 'agenticAppInstance' THEN 'agent_identity'
+        WHEN 'agentIDuser' THEN 'agent_user' END""",
+    )
+)
+
 READER = Reader(
     name="entra_audit",
+    platform="entra",
     title="Microsoft Entra audit logs",
     target="events",
     detect=detect,
@@ -140,4 +247,6 @@ READER = Reader(
     actor_field="initiatedBy.user.id or initiatedBy.app",
     extra_sql=(TARGET_IDENTITIES, CREDENTIALS),
     agent_sql=AGENTS,
+    facts_sql=FACTS,
+    actor_kinds=ACTOR_KINDS,
 )

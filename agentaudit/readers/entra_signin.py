@@ -3,7 +3,9 @@ managed-identity sign-ins, as Azure Monitor diagnostic records (`time`, `categor
 `properties`) or Microsoft Graph `signIn` objects (`{"value": [...]}` or one per line)."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader
+from agentaudit.readers.base import ActorKind, Reader
+from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.vocabulary import facts_sql
 
 CATEGORIES = {
     "signinlogs",
@@ -136,8 +138,42 @@ AGENTS = f"""
               AND user_id IS NOT NULL THEN 'entra:' || user_id END AS on_behalf_of
 """
 
+# Every sign-in record is an authentication: a logon, passed or failed.
+FACTS = (
+    activity_sql([("true", "Authentication", "Logon")])
+    + ",\n    "
+    + facts_sql(
+        auth_mfa=f"""CASE WHEN NOT {IS_SP} AND error_code = '0'
+                      AND auth_requirement = 'multiFactorAuthentication' THEN true END""",
+        auth_method="""CASE WHEN credential_type <> 'mfa' THEN credential_type END""",
+        credential_action="CASE WHEN key_id IS NOT NULL THEN 'used' END",
+        agent_kind="""CASE agent_type WHEN 'agenticApp' THEN 'blueprint'
+        WHEN 'agentIdentityBlueprintPrincipal' THEN 'blueprint_principal'
+        WHEN 'agenticAppInstance' THEN 'agent_identity'
+        WHEN 'agentIDuser' THEN 'agent_user' END""",
+    )
+)
+
+# Entra actor types (the sign-in's user or service principal, userType guest).
+ACTOR_KINDS = {
+    "User": ActorKind("account", "Entra user"),
+    "Guest": ActorKind(
+        "guest",
+        "Entra guest",
+        "external_human",
+        "Entra B2B guest (userType guest, #EXT# name or cross-tenant access)",
+    ),
+    "ServicePrincipal": ActorKind(
+        "service_principal", "Entra service principal", "nhi", "Entra service principal"
+    ),
+    "ManagedIdentity": ActorKind(
+        "managed_identity", "Entra managed identity", "nhi", "Entra managed identity"
+    ),
+}
+
 READER = Reader(
     name="entra_signin",
+    platform="entra",
     title="Microsoft Entra sign-in logs",
     target="events",
     detect=detect,
@@ -146,4 +182,6 @@ READER = Reader(
     time_field="createdDateTime (or time)",
     actor_field="userId or servicePrincipalId",
     agent_sql=AGENTS,
+    facts_sql=FACTS,
+    actor_kinds=ACTOR_KINDS,
 )

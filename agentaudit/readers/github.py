@@ -1,7 +1,9 @@
 """GitHub organisation / enterprise audit log exports: JSON array, NDJSON or CSV."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader
+from agentaudit.readers.base import ActorKind, Reader
+from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.vocabulary import facts_sql
 
 
 def detect(sample: Sample) -> bool:
@@ -41,6 +43,14 @@ FIELDS = {
     "team": ("$.team",),
     "org": ("$.org",),
     "business": ("$.business",),
+    # what an issuing event names: the app installed or authorised, the token created
+    "integration": ("$.integration",),
+    "oauth_app_name": ("$.oauth_application_name",),
+    "application_name": ("$.application_name",),
+    "created_name": ("$.name",),
+    "pat_id": ("$.user_programmatic_access_id",),
+    "pat_name": ("$.user_programmatic_access_name",),
+    "title": ("$.title",),
 }
 
 # The credential an event authenticated with (only events carrying programmatic_access_type
@@ -92,6 +102,85 @@ MAPPING = f"""
         AS target_type,
     coalesce(org, business) AS resource
 """
+
+# What each action creates or grants (docs/discovery.md).
+ISSUES = {
+    "personal_access_token.create": "personal_access_token",
+    "personal_access_token.request_created": "personal_access_token",
+    "personal_access_token.access_granted": "personal_access_token",
+    "oauth_authorization.create": "oauth_grant",
+    "org.oauth_app_access_approved": "oauth_grant",
+    "integration_installation.create": "app_install",
+    "public_key.create": "deploy_key",
+}
+_KIND = "CASE action " + " ".join(f"WHEN '{a}' THEN '{k}'" for a, k in ISSUES.items()) + " END"
+# A GitHub App acts as `<app slug>[bot]`; an OAuth app is keyed by its id (else its name).
+_SLUG = "lower(trim(regexp_replace(app_name, '[^A-Za-z0-9]+', '-', 'g'), '-'))"
+APP_KEY = f"""CASE WHEN starts_with(action, 'integration_installation.') AND app_name IS NOT NULL
+                   THEN 'github:' || {_SLUG} || '[bot]'
+                   WHEN action IN ('oauth_authorization.create', 'oauth_access.create')
+                        AND coalesce(app_id, app_name) IS NOT NULL
+                   THEN 'github:oauth_app:' || coalesce(app_id, app_name)
+                   WHEN credential_type = 'oauth_token' AND app_id IS NOT NULL
+                   THEN 'github:oauth_app:' || app_id END"""
+
+_OCSF = activity_sql(
+    [
+        (MFA, "Authentication", "Logon"),
+        (
+            "action IN ('oauth_authorization.create', 'oauth_access.create', "
+            "'org.oauth_app_access_approved', 'integration_installation.create')",
+            "User Access Management",
+            "Assign Privileges",
+        ),
+        (
+            "action IN ('oauth_authorization.destroy', 'oauth_access.destroy', "
+            "'org.oauth_app_access_revoked', 'integration_installation.destroy')",
+            "User Access Management",
+            "Revoke Privileges",
+        ),
+        ("action IN ('org.add_member', 'team.add_member')", "Group Management", "Add User"),
+        (
+            "action IN ('org.remove_member', 'team.remove_member')",
+            "Group Management",
+            "Remove User",
+        ),
+        (
+            "ends_with(action, '.create') OR ends_with(action, '.request_created')",
+            "Entity Management",
+            "Create",
+        ),
+        (
+            "regexp_matches(action, '\\.(destroy|delete|revoke|remove)$')",
+            "Entity Management",
+            "Delete",
+        ),
+        ("ends_with(action, '.update')", "Entity Management", "Update"),
+        ("action IS NOT NULL", "API Activity", "Other"),
+    ]
+)
+
+FACTS = f"""{_KIND} AS _kind,
+    {_OCSF},
+    """ + facts_sql(
+    auth_mfa=f"CASE WHEN {MFA} THEN true END",
+    auth_method=f"CASE WHEN {USED} THEN credential_type END",
+    credential_action=f"""CASE WHEN action IN ('personal_access_token.create',
+                                               'personal_access_token.access_granted')
+                                    AND pat_id IS NOT NULL THEN 'created'
+                               WHEN {USED} THEN 'used' END""",
+    target_credential="""CASE WHEN action IN ('personal_access_token.create',
+                                               'personal_access_token.access_granted')
+                               THEN pat_id END""",
+    issued_kind="_kind",
+    issued_for_id="""CASE WHEN _kind IS NOT NULL THEN coalesce(integration, oauth_app_name,
+        application_name, user, repo, target_id) END""",
+    issued_for_name="""CASE WHEN _kind IS NOT NULL THEN coalesce(created_name, integration,
+        oauth_app_name, pat_name, title, target_name) END""",
+    consent_type="""CASE action WHEN 'org.oauth_app_access_approved' THEN 'admin'
+                                WHEN 'oauth_authorization.create' THEN 'user' END""",
+    app_key=APP_KEY,
+)
 
 _GOOD = "(SELECT *, raw::JSON AS j FROM _staged WHERE reject_reason IS NULL)"
 
@@ -163,8 +252,19 @@ FROM (SELECT *, aa_none(j->>'repo') AS repo, aa_none(j->>'fingerprint') AS fp,
 WHERE repo IS NOT NULL AND coalesce(fp, title) IS NOT NULL
 """
 
+# GitHub actor types (and the apps the audit log names).
+ACTOR_KINDS = {
+    "User": ActorKind("account", "GitHub user"),
+    "Bot": ActorKind("bot", "GitHub bot", "nhi", "GitHub bot account"),
+    "GitHubApp": ActorKind(
+        "installed_app", "GitHub App", "nhi", "GitHub App installed in the organisation"
+    ),
+    "OAuthApp": ActorKind("oauth_app", "OAuth app", "nhi", "OAuth app a member authorised"),
+}
+
 READER = Reader(
     name="github_audit",
+    platform="github",
     title="GitHub audit log",
     target="events",
     detect=detect,
@@ -174,4 +274,6 @@ READER = Reader(
     actor_field="actor",
     containers=("ndjson", "json_array", "json_wrapper", "json_document", "csv"),
     extra_sql=(APPS, OAUTH_APPS, TOKENS_CREATED, DEPLOY_KEYS),
+    facts_sql=FACTS,
+    actor_kinds=ACTOR_KINDS,
 )

@@ -4,7 +4,9 @@ Also accepts exports that lower-case the top-level keys (`eventtype`, `debugcont
 """
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader
+from agentaudit.readers.base import ActorKind, Reader
+from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.vocabulary import facts_sql
 
 # Actors that authenticate as an OAuth client. Not SystemPrincipal: "Okta System"
 # (system@okta.com) is Okta itself acting (an account lock, a consent it records), with no
@@ -41,6 +43,7 @@ FIELDS = {
     "t0_type": ("$.target[0].type",),
     "t1_name": ("$.target[1].displayName",),
     "t1_type": ("$.target[1].type",),
+    "targets": ("$.target",),
     "request_uri": ("$.debugContext.debugData.requestUri", "$.debugcontext.debugData.requestUri"),
     # Okta for AI Agents (Event Types catalogue): a registered agent's target details, and a
     # token's `actor` delegation chain and `subject` (tokens are the first or second target)
@@ -117,8 +120,120 @@ FROM (SELECT *, unnest(json_extract(raw::JSON, '$.target[*]')) AS t
 WHERE t->>'type' = 'Token' AND t->>'id' IS NOT NULL
 """
 
+# What each event type creates or grants (Okta Event Types catalogue; docs/discovery.md).
+ISSUES = {
+    "system.api_token.create": "api_token",
+    "application.lifecycle.create": "application",
+    "app.oauth2.client.lifecycle.create": "application",
+    "app.oauth2.credentials.lifecycle.create": "credential",
+    "app.oauth2.as.consent.grant": "oauth_grant",
+    "app.oauth2.admin.consent.grant": "oauth_grant",
+    "user.lifecycle.create": "user",
+}
+_KIND = "CASE event_type " + " ".join(f"WHEN '{a}' THEN '{k}'" for a, k in ISSUES.items()) + " END"
+
+_OCSF = activity_sql(
+    [
+        (
+            "event_type IN ('user.session.start', 'user.authentication.sso', "
+            "'user.authentication.auth_via_mfa', 'user.authentication.authenticate', "
+            "'user.authentication.verify')",
+            "Authentication",
+            "Logon",
+        ),
+        ("event_type = 'user.session.end'", "Authentication", "Logoff"),
+        ("event_type = 'user.lifecycle.create'", "Account Change", "Create"),
+        (
+            "event_type IN ('user.lifecycle.activate', 'user.lifecycle.reactivate', "
+            "'user.lifecycle.unsuspend')",
+            "Account Change",
+            "Enable",
+        ),
+        (
+            "event_type IN ('user.lifecycle.deactivate', 'user.lifecycle.suspend')",
+            "Account Change",
+            "Disable",
+        ),
+        ("event_type = 'user.lifecycle.delete.initiated'", "Account Change", "Delete"),
+        ("event_type = 'user.account.update_password'", "Account Change", "Password Change"),
+        ("event_type = 'user.account.reset_password'", "Account Change", "Password Reset"),
+        ("event_type = 'user.account.lock'", "Account Change", "Lock"),
+        ("event_type = 'user.account.unlock'", "Account Change", "Unlock"),
+        ("event_type = 'user.mfa.factor.activate'", "Account Change", "MFA Factor Enable"),
+        (
+            "event_type IN ('user.mfa.factor.deactivate', 'user.mfa.factor.reset_all')",
+            "Account Change",
+            "MFA Factor Disable",
+        ),
+        (
+            "event_type LIKE '%.consent.grant' OR event_type = 'user.account.privilege.grant'",
+            "User Access Management",
+            "Assign Privileges",
+        ),
+        (
+            "event_type LIKE '%.consent.revoke' OR event_type = 'user.account.privilege.revoke'",
+            "User Access Management",
+            "Revoke Privileges",
+        ),
+        ("event_type = 'group.user_membership.add'", "Group Management", "Add User"),
+        ("event_type = 'group.user_membership.remove'", "Group Management", "Remove User"),
+        ("event_type LIKE 'app.oauth2.%token.grant%'", "Authentication", "Logon"),
+        ("event_type LIKE '%.create'", "Entity Management", "Create"),
+        ("event_type LIKE '%.revoke' OR event_type LIKE '%.delete'", "Entity Management", "Delete"),
+        ("event_type IS NOT NULL", "API Activity", "Other"),
+    ]
+)
+
+# A consent's targets: the app (AppInstance, when named at all) and one per scope.
+_TARGETS = """CASE WHEN _kind = 'oauth_grant' AND starts_with(ltrim(targets), '[')
+                   THEN CAST(targets::JSON AS JSON[]) END"""
+FACTS = f"""{_KIND} AS _kind, {_TARGETS} AS _targets,
+    {_OCSF},
+    """ + facts_sql(
+    auth_mfa="""CASE WHEN event_type = 'user.authentication.auth_via_mfa'
+                      AND upper(result) IN ('SUCCESS', 'ALLOW') THEN true END""",
+    auth_method=f"""CASE WHEN token_id IS NOT NULL THEN 'api_token'
+                         WHEN actor_type IN {CLIENT_ACTORS} THEN 'oauth_client' END""",
+    credential_action="""CASE WHEN event_type = 'system.api_token.create' THEN 'created'
+        WHEN event_type = 'system.api_token.revoke' THEN 'revoked'
+        WHEN credential_id IS NOT NULL THEN 'used' END""",
+    target_credential="""CASE WHEN event_type IN ('system.api_token.create',
+                                                    'system.api_token.revoke') THEN t0_id END""",
+    issued_kind="_kind",
+    issued_for_id="""CASE WHEN _kind = 'oauth_grant' THEN coalesce(client_id, t0_id)
+                          WHEN _kind IS NOT NULL THEN t0_id END""",
+    issued_for_name="""CASE WHEN _kind = 'oauth_grant'
+        THEN list_filter(_targets, lambda t: t->>'type' = 'AppInstance')[1]->>'displayName'
+        WHEN _kind IS NOT NULL THEN t0_name END""",
+    issued_app_id="CASE WHEN _kind IS NOT NULL THEN lower(client_id) END",
+    consent_type="""CASE event_type WHEN 'app.oauth2.admin.consent.grant' THEN 'admin'
+                                    WHEN 'app.oauth2.as.consent.grant' THEN 'user' END""",
+    consent_scopes="""list_transform(
+        list_filter(_targets, lambda t: coalesce(t->>'type', '') NOT IN (
+            'AppInstance', 'PublicClientApp', 'User', 'AuthorizationServer')),
+        lambda t: t->>'displayName')""",
+    agent_kind="CASE WHEN agent_type = 'ai_agent' THEN 'ai_agent' END",
+)
+
+# Okta actor types (LogEvent actor.type).
+ACTOR_KINDS = {
+    "User": ActorKind("account", "Okta user"),
+    "PublicClientApp": ActorKind(
+        "oauth_client", "Okta OAuth app", "nhi", "Okta actor type PublicClientApp"
+    ),
+    "Client": ActorKind("oauth_client", "Okta OAuth client", "nhi", "Okta actor type Client"),
+    "AppInstance": ActorKind("oauth_client", "Okta app", "nhi", "Okta actor type AppInstance"),
+    "SystemPrincipal": ActorKind(
+        "platform_service", "Okta system principal", "nhi", "Okta actor type SystemPrincipal"
+    ),
+    "IP address": ActorKind(
+        "network", "IP address", "other", "Okta actor that is a network address"
+    ),
+}
+
 READER = Reader(
     name="okta_system_log",
+    platform="okta",
     title="Okta System Log",
     target="events",
     detect=detect,
@@ -128,4 +243,6 @@ READER = Reader(
     actor_field="actor.id",
     extra_sql=(TOKENS,),
     agent_sql=AGENTS,
+    facts_sql=FACTS,
+    actor_kinds=ACTOR_KINDS,
 )

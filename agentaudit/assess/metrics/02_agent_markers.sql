@@ -7,26 +7,26 @@
 -- unit: events
 -- feeds: platform_agents, agent_delegations
 CREATE OR REPLACE VIEW agent_marker_events AS
--- AgentCore: a runtime is invoked by its ARN; CreateAgentRuntime names the workload identity
--- the runtime acts as.
-WITH runtimes AS (
-    SELECT DISTINCT json_extract_string(raw, '$.responseElements.agentRuntimeArn') AS runtime,
-           agent_id AS workload
-    FROM events
-    WHERE platform = 'aws' AND event_type = 'CreateAgentRuntime' AND agent_id IS NOT NULL
+-- An agent known by another id (an AgentCore runtime's ARN, for the workload identity it runs
+-- as): the events naming the alias are the agent's.
+WITH aliases AS (
+    SELECT DISTINCT agent_alias AS alias, agent_id AS agent
+    FROM events WHERE agent_alias IS NOT NULL AND agent_id IS NOT NULL
 )
 SELECT e.file_id, e.record_no, e.platform, e.source_format, e.event_time, e.event_type,
-       e.actor_key, e.on_behalf_of, e.agent_type, e.agent_parent_id,
-       e.platform || ':' || coalesce(r.workload, e.agent_id) AS agent_key,
-       coalesce(r.workload, e.agent_id) AS agent_native_id,
-       CASE WHEN e.agent_type IN ('agentIdentityBlueprintPrincipal', 'agenticApp')
-                THEN 'blueprint'
-            WHEN e.agent_type = 'agentIDuser' THEN 'agent_user'
+       e.actor_key, e.on_behalf_of, e.agent_type, e.agent_kind, e.agent_parent_id,
+       e.class_uid = 3002 AS from_signin,
+       e.platform || ':' || coalesce(r.agent, e.agent_id) AS agent_key,
+       coalesce(r.agent, e.agent_id) AS agent_native_id,
+       CASE WHEN e.agent_kind IN ('blueprint', 'blueprint_principal') THEN 'blueprint'
+            WHEN e.agent_kind = 'agent_user' THEN 'agent_user'
             ELSE 'agent' END AS role,
-       e.agent_id = e.actor_id OR e.on_behalf_of IS NOT NULL
-           OR (e.platform = 'aws' AND NOT starts_with(e.event_type, 'Create'))
-           OR e.source_format = 'auth0_log' AS acted
-FROM events e LEFT JOIN runtimes r ON r.runtime = e.agent_id
+       -- the agent acted (itself, through its client, or invoked by a caller); a
+       -- registration by an admin names it without it acting
+       coalesce(e.agent_action IN ('acts', 'invoked'), false)
+           OR e.agent_id = e.actor_id OR e.on_behalf_of IS NOT NULL AS acted,
+       e.agent_action = 'invoked' AS invoked
+FROM events e LEFT JOIN aliases r ON r.alias = e.agent_id
 WHERE e.agent_id IS NOT NULL;
 
 -- name: platform_agents
@@ -43,38 +43,39 @@ WHERE e.agent_id IS NOT NULL;
 CREATE OR REPLACE VIEW platform_agents AS
 WITH from_logs AS (
     SELECT agent_key AS identity_key, platform, agent_native_id AS native_id, NULL AS name,
-           role, agent_type,
+           role, agent_type, agent_kind,
            -- sign-ins name the blueprint by appId and audits by object id: sign-ins first
-           arg_min(agent_parent_id, CASE source_format WHEN 'entra_signin' THEN 0 ELSE 1 END)
+           arg_min(agent_parent_id, NOT from_signin)
                FILTER (agent_parent_id IS NOT NULL) AS parent_id,
            NULL::VARCHAR[] AS sponsors, false AS in_registry, NULL AS registry_source,
            bool_or(acted) AS acted, min(event_time) FILTER (acted) AS first_acted,
            max(event_time) FILTER (acted) AS last_acted,
-           CASE WHEN bool_or(source_format = 'entra_signin') THEN 0 ELSE 1 END AS pref
+           CASE WHEN bool_or(from_signin) THEN 0 ELSE 1 END AS pref
     FROM agent_marker_events GROUP BY ALL
 ),
 -- The identity an agent acts through, when it is not the agent itself: an Auth0 application
 -- the agent's tokens are issued to, an AgentCore runtime's execution role. Part of the agent,
 -- not an agent of its own (a caller invoking the agent, or the person it acts for, is not).
 through AS (
-    SELECT actor_key, platform, NULL, NULL, 'agent_client', NULL, min(agent_key), NULL::VARCHAR[],
+    SELECT actor_key, platform, NULL, NULL, 'agent_client', NULL, NULL, min(agent_key), NULL::VARCHAR[],
            false, NULL, true, min(event_time), max(event_time), 1
     FROM agent_marker_events
     WHERE acted AND actor_key <> agent_key AND actor_key IS DISTINCT FROM on_behalf_of
-      AND event_type <> 'InvokeAgentRuntime'
+      AND NOT coalesce(invoked, false)
     GROUP BY ALL
 ),
 from_registry AS (
     SELECT platform || ':' || native_id, platform, native_id, name,
            CASE WHEN kind IN ('blueprint', 'blueprint_principal') THEN 'blueprint'
                 WHEN kind = 'agent_user' THEN 'agent_user' ELSE 'agent' END,
-           kind, parent_id, sponsors, true, source, false, NULL::TIMESTAMPTZ,
+           kind, kind, parent_id, sponsors, true, source, false, NULL::TIMESTAMPTZ,
            NULL::TIMESTAMPTZ, 0
     FROM agent_registry
 ),
 merged AS (
     SELECT identity_key, any_value(platform) AS platform, any_value(native_id) AS native_id,
            max(name) AS name, arg_min(role, pref) AS role, arg_min(agent_type, pref) AS agent_type,
+           arg_min(agent_kind, pref) AS agent_kind,
            arg_min(parent_id, pref) FILTER (parent_id IS NOT NULL) AS parent_id,
            list_distinct(flatten(list(sponsors) FILTER (sponsors IS NOT NULL))) AS sponsors,
            bool_or(in_registry) AS in_registry, max(registry_source) AS registry_source,
@@ -88,32 +89,29 @@ merged AS (
 -- application's object id (audits) or by its principal's id: each alias to the appId, and
 -- the blueprint's key: its principal when one is known, else its application.
 blueprint_alias AS (
-    SELECT DISTINCT alias, app_id FROM (
-        SELECT native_id AS alias, app_id FROM agent_registry
+    SELECT DISTINCT platform, alias, app_id FROM (
+        SELECT platform, native_id AS alias, app_id FROM agent_registry
         WHERE kind IN ('blueprint', 'blueprint_principal') AND app_id IS NOT NULL
         UNION ALL
-        SELECT app_id, app_id FROM agent_registry
+        SELECT platform, app_id, app_id FROM agent_registry
         WHERE kind IN ('blueprint', 'blueprint_principal') AND app_id IS NOT NULL
         UNION ALL
-        SELECT agent_id, app_id FROM events
-        WHERE source_format = 'entra_signin' AND agent_type = 'agentIdentityBlueprintPrincipal'
-          AND app_id IS NOT NULL
+        SELECT platform, agent_id, app_id FROM events
+        WHERE class_uid = 3002 AND agent_kind = 'blueprint_principal' AND app_id IS NOT NULL
         UNION ALL
-        SELECT app_id, app_id FROM events
-        WHERE source_format = 'entra_signin' AND agent_type = 'agentIdentityBlueprintPrincipal'
-          AND app_id IS NOT NULL)
+        SELECT platform, app_id, app_id FROM events
+        WHERE class_uid = 3002 AND agent_kind = 'blueprint_principal' AND app_id IS NOT NULL)
 ),
 blueprint_key AS (
-    SELECT a.app_id,
-           arg_min(m.identity_key,
-                   m.agent_type NOT IN ('agentIdentityBlueprintPrincipal', 'blueprint_principal'))
+    SELECT a.platform, a.app_id,
+           arg_min(m.identity_key, m.agent_kind IS DISTINCT FROM 'blueprint_principal')
                AS identity_key,
            max(m.name) AS name
-    FROM blueprint_alias a JOIN merged m ON m.platform = 'entra' AND m.native_id = a.alias
+    FROM blueprint_alias a JOIN merged m ON m.platform = a.platform AND m.native_id = a.alias
     WHERE m.role = 'blueprint'
     GROUP BY ALL
 )
-SELECT m.identity_key, m.platform, m.native_id, m.name, m.role, m.agent_type,
+SELECT m.identity_key, m.platform, m.native_id, m.name, m.role, m.agent_type, m.agent_kind,
        CASE WHEN m.role = 'agent_user' THEN m.platform || ':' || m.parent_id
             WHEN m.role = 'agent_client' THEN m.parent_id
             WHEN m.role = 'agent' AND m.parent_id IS NOT NULL
@@ -123,5 +121,5 @@ SELECT m.identity_key, m.platform, m.native_id, m.name, m.role, m.agent_type,
        nullif(m.sponsors, []) AS sponsors, m.in_registry, m.registry_source, m.acted_in_logs,
        m.first_acted, m.last_acted
 FROM merged m
-LEFT JOIN blueprint_alias a ON a.alias = m.parent_id
-LEFT JOIN blueprint_key b ON b.app_id = coalesce(a.app_id, m.parent_id);
+LEFT JOIN blueprint_alias a ON a.platform = m.platform AND a.alias = m.parent_id
+LEFT JOIN blueprint_key b ON b.platform = m.platform AND b.app_id = coalesce(a.app_id, m.parent_id);

@@ -9,77 +9,79 @@
 -- materialized: table
 CREATE OR REPLACE VIEW identity_signals AS
 -- Events first collapse to their distinct shapes per actor (a few per identity), so that the
--- signals below are computed over thousands of rows, not every event.
+-- signals below are computed over thousands of rows, not every event. Only the vocabulary's
+-- facts are read (agentaudit/readers/vocabulary.py): the readers know the vendors.
 WITH shapes AS (
-    SELECT actor_key, platform, actor_type, event_type, credential_type, is_interactive,
-           outcome = 'success' AS ok, app_name, app_id, user_agent,
-           starts_with(session_name, 'i-') AS instance_session, count(*) AS n
+    SELECT actor_key, event_type, credential_type, is_interactive, class_uid, activity_id,
+           auth_mfa, auth_method, workload, outcome = 'success' AS ok, app_name, app_id,
+           user_agent, count(*) AS n
     FROM events GROUP BY ALL),
 ev AS (
     SELECT actor_key,
            bool_or(is_interactive) AS any_interactive,
            sum(n) FILTER (is_interactive) AS interactive_events,
-           bool_or(event_type = 'ConsoleLogin' AND ok) AS console_signin,
-           bool_or(credential_type = 'mfa'
-                   OR (event_type = 'user.authentication.auth_via_mfa' AND ok)) AS mfa,
+           -- a successful interactive logon with the account's password (a console sign-in)
+           bool_or(class_uid = 3002 AND activity_id = 1 AND auth_method = 'password' AND ok
+                   AND coalesce(is_interactive, false)) AS console_signin,
+           bool_or(coalesce(auth_mfa, false)) AS mfa,
            bool_or(credential_type = 'api_token') AS uses_api_token,
            bool_or(credential_type IN ('access_key', 'personal_access_token', 'client_secret',
                                        'certificate', 'api_token', 'oauth_client')
                    AND NOT coalesce(is_interactive, false)) AS uses_secret,
            bool_and(coalesce(NOT is_interactive, false)) AS only_programmatic,
-           bool_or(instance_session AND actor_type = 'AssumedRole') AS ec2_sessions,
-           max(app_name) FILTER (actor_type IN ('WebIdentityUser', 'AssumedRole')
-                                 AND platform = 'aws') AS web_identity_provider,
+           bool_or(workload = 'ec2_instance') AS ec2_sessions,
+           bool_or(workload = 'lambda') AS lambda_sessions,
+           max(app_name) FILTER (auth_method = 'web_identity') AS web_identity_provider,
            list(DISTINCT app_name ORDER BY app_name)
-               FILTER (actor_type = 'IdentityCenterUser' AND app_name IS NOT NULL)
-               AS permission_sets,
-           max(app_id) FILTER (actor_type IN ('ServicePrincipal', 'ManagedIdentity'))
-               AS entra_app_id,
+               FILTER (auth_method = 'sso' AND app_name IS NOT NULL) AS sso_apps,
+           max(app_id) AS own_app_id,
            list(DISTINCT lower(user_agent)) FILTER (user_agent IS NOT NULL) AS agents,
            list(DISTINCT lower(event_type)) AS actions
     FROM shapes GROUP BY actor_key),
--- Roles people reach through SAML federation: every successful assumption is
--- AssumeRoleWithSAML (a role also assumed by workloads stays a workload).
+-- Roles people reach through SAML federation: every successful assumption of the role
+-- (session credentials issued for it) is by SAML (a role also assumed by workloads stays a
+-- workload).
 assumed AS (
-    SELECT 'aws:' || target_id AS identity_key,
-           bool_and(event_type = 'AssumeRoleWithSAML') AS saml_only
+    SELECT platform || ':' || target_id AS identity_key,
+           bool_and(auth_method = 'saml') AS saml_only
     FROM events
-    WHERE platform = 'aws' AND outcome = 'success' AND target_type = 'role'
-      AND event_type IN ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')
+    WHERE credential_action = 'created' AND outcome = 'success' AND target_type = 'role'
     GROUP BY ALL),
 used AS (SELECT identity_key, max(last_used_at) AS last_used FROM credentials GROUP BY ALL),
--- Who granted an app its access, where the log names them: the member who installed a GitHub
--- App (its `<slug>[bot]` account) or authorised an OAuth app.
+-- Who granted an app its access, where the log names them: the member who installed an app
+-- or authorised it (the earliest).
 granted AS (
-    SELECT CASE WHEN starts_with(event_type, 'integration_installation.')
-                THEN 'github:' || lower(trim(regexp_replace(app_name, '[^A-Za-z0-9]+', '-', 'g'),
-                                             '-')) || '[bot]'
-                ELSE 'github:oauth_app:' || coalesce(app_id, app_name) END AS identity_key,
-           arg_min(actor_key, event_time) AS granted_by
+    SELECT app_key AS identity_key, arg_min(actor_key, event_time) AS granted_by
     FROM events
-    WHERE platform = 'github' AND coalesce(app_id, app_name) IS NOT NULL
-      AND (starts_with(event_type, 'integration_installation.')
-           OR event_type IN ('oauth_authorization.create', 'oauth_access.create'))
+    WHERE app_key IS NOT NULL AND auth_method IS DISTINCT FROM 'oauth_token'
     GROUP BY ALL),
--- An OAuth app acts through the token a member granted it: those events name the member as
--- the actor and the app by its id, and are the app's activity.
+-- An app acts through the token a member granted it: those events name the member as the
+-- actor and the app by its key, and are the app's activity.
 delegated AS (
-    SELECT 'github:oauth_app:' || app_id AS identity_key, count(*) AS acted_events,
-           max(event_time) AS last_acted
+    SELECT app_key AS identity_key, count(*) AS acted_events, max(event_time) AS last_acted
     FROM events
-    WHERE platform = 'github' AND credential_type = 'oauth_token' AND app_id IS NOT NULL
+    WHERE app_key IS NOT NULL AND auth_method = 'oauth_token'
+    GROUP BY ALL),
+-- named by an account listing (the credential report): it exists even if it never acts
+listed AS (
+    SELECT i.identity_key, min(r.account_listing) AS account_listing
+    FROM identities i JOIN aa_readers r ON list_contains(i.source_formats, r.format)
+    WHERE r.account_listing IS NOT NULL
     GROUP BY ALL)
 SELECT i.identity_key, i.platform, i.vendor_type, i.has_password, i.mfa_active,
-       ev.* EXCLUDE (actor_key),
-       -- from the distinct user agents, not every event: a browser, a Lambda runtime
+       ak.actor_kind, ak.label AS kind_label, ak.decides AS kind_decides,
+       ak.rule AS kind_rule, ak.confidence AS kind_confidence, ak.detail AS kind_detail,
+       ev.* EXCLUDE (actor_key, own_app_id),
+       -- an application's own id (a service principal's or managed identity's appId)
+       CASE WHEN ak.actor_kind IN ('service_principal', 'managed_identity') THEN ev.own_app_id END
+           AS entra_app_id,
+       -- from the distinct user agents, not every event: a browser
        array_length(list_filter(ev.agents, lambda a: starts_with(a, 'mozilla/'))) > 0 AS browser,
-       array_length(list_filter(ev.agents, lambda a: contains(a, 'exec-env/aws_lambda'))) > 0
-           AS lambda_sessions,
        coalesce(assumed.saml_only, false) AS saml_role,
-       list_contains(i.source_formats, 'aws_credential_report') AS in_credential_report,
+       listed.account_listing, listed.account_listing IS NOT NULL AS in_account_listing,
        coalesce(i.event_count, 0) = 0 AND used.last_used IS NULL AND delegated.last_acted IS NULL
-           AND NOT list_contains(i.source_formats, 'aws_credential_report')
-           AND coalesce(i.vendor_type, '') NOT IN ('GitHubApp', 'OAuthApp') AS target_only,
+           AND listed.account_listing IS NULL
+           AND coalesce(ak.actor_kind, '') NOT IN ('installed_app', 'oauth_app') AS target_only,
        greatest(i.last_seen, used.last_used, delegated.last_acted) AS last_activity,
        granted.granted_by,
        coalesce(i.event_count, 0) + coalesce(delegated.acted_events, 0) AS activity_count,
@@ -90,13 +92,17 @@ SELECT i.identity_key, i.platform, i.vendor_type, i.has_password, i.mfa_active,
                       '(^|[^a-z])(svc|service|bot|robot|automation|sync|integration|daemon|cron|pipeline|deploy|ci)([^a-z]|$)')
            AS service_name
 FROM identities i
+LEFT JOIN aa_actor_kinds ak ON ak.platform = i.platform AND ak.vendor_type = i.vendor_type
 LEFT JOIN ev ON ev.actor_key = i.identity_key
 LEFT JOIN assumed USING (identity_key)
 LEFT JOIN used USING (identity_key)
 LEFT JOIN delegated USING (identity_key)
 LEFT JOIN granted USING (identity_key)
+LEFT JOIN listed USING (identity_key)
 LEFT JOIN person_links pl USING (identity_key)
-LEFT JOIN aa_vendor_apps va ON va.platform = i.platform AND va.app_id = lower(ev.entra_app_id);
+LEFT JOIN aa_vendor_apps va ON va.platform = i.platform
+      AND va.app_id = lower(CASE WHEN ak.actor_kind IN ('service_principal', 'managed_identity')
+                                 THEN ev.own_app_id END);
 
 -- name: classified_identities
 -- measures: every identity seen in the exports (and every inventoried agent never seen, keyed
@@ -164,56 +170,40 @@ decided AS (
           WHEN vendor_app IS NOT NULL
                THEN ['nhi', app_vendor || ' first-party application ' || vendor_app
                             || ' (vendor-managed)', 'high']
-          WHEN vendor_type IN ('PublicClientApp', 'Client', 'AppInstance', 'SystemPrincipal')
-               THEN ['nhi', CASE WHEN platform = 'auth0' THEN 'Auth0 application (client)'
-                                 ELSE 'Okta actor type ' || vendor_type END, 'high']
-          WHEN vendor_type = 'ServicePrincipal' THEN ['nhi', 'Entra service principal', 'high']
-          WHEN vendor_type = 'ManagedIdentity' THEN ['nhi', 'Entra managed identity', 'high']
-          WHEN vendor_type = 'IdentityCenterUser'
-               THEN ['human', 'AWS IAM Identity Center session (permission sets '
-                              || array_to_string(coalesce(permission_sets, []), ', ') || ')',
-                     'high']
-          WHEN vendor_type = 'SAMLUser'
-               THEN ['human', 'AWS SAML federation (AssumeRoleWithSAML) of a person', 'high']
-          WHEN vendor_type IN ('AssumedRole', 'Role', 'WebIdentityUser') AND saml_role
+          -- a role: people or workloads, as its sessions show
+          WHEN actor_kind = 'role' AND saml_role
                AND NOT coalesce(ec2_sessions OR lambda_sessions, false)
-               THEN ['human', 'AWS role people assume through SAML federation only', 'medium']
-          WHEN vendor_type IN ('AssumedRole', 'Role', 'WebIdentityUser')
+               THEN ['human', kind_rule || ' people assume through SAML federation only', 'medium']
+          WHEN actor_kind = 'role'
                THEN CASE
                  WHEN web_identity_provider IS NOT NULL
-                      THEN ['nhi', 'AWS role assumed with an OIDC web identity from '
+                      THEN ['nhi', kind_rule || ' assumed with an OIDC web identity from '
                                    || regexp_extract(web_identity_provider, '[^/]+$'), 'high']
-                 WHEN ec2_sessions THEN ['nhi', 'AWS role of an EC2 instance profile', 'high']
-                 WHEN lambda_sessions THEN ['nhi', 'AWS Lambda execution role', 'high']
-                 ELSE ['nhi', 'AWS IAM role (sessions assumed by workloads)', 'high'] END
-          WHEN vendor_type = 'AWSService' THEN ['nhi', 'AWS service acting in the account', 'high']
-          WHEN vendor_type = 'FederatedUser'
-               THEN ['nhi', 'AWS federated session issued by GetFederationToken', 'medium']
-          WHEN vendor_type = 'GitHubApp' THEN ['nhi', 'GitHub App installed in the organisation',
-                                               'high']
-          WHEN vendor_type = 'OAuthApp' THEN ['nhi', 'OAuth app a member authorised', 'high']
-          WHEN vendor_type = 'Bot' OR name LIKE '%[bot]' THEN ['nhi', 'GitHub bot account', 'high']
-          WHEN vendor_type = 'Root' THEN ['human', 'AWS root account (people, break-glass)', 'high']
-          WHEN vendor_type = 'IP address' THEN ['other', 'Okta actor that is a network address',
-                                                'high']
+                 WHEN ec2_sessions THEN ['nhi', kind_rule || ' of an EC2 instance profile', 'high']
+                 WHEN lambda_sessions THEN ['nhi', kind_rule || ' of a Lambda function (execution role)', 'high']
+                 ELSE ['nhi', kind_rule || ' (sessions assumed by workloads)', 'high'] END
+          -- the platform's actor type decides by itself (the readers declare which)
+          WHEN kind_decides IS NOT NULL AND actor_kind <> 'guest'
+               THEN [kind_decides,
+                     kind_rule || coalesce(' (' || kind_detail || ' '
+                                           || array_to_string(coalesce(sso_apps, []), ', ') || ')', ''),
+                     kind_confidence]
           WHEN target_only THEN ['unresolved', 'seen only as the target of an event; never acts',
                                  'low']
-          WHEN vendor_type = 'Guest'
-               THEN ['external_human', 'Entra B2B guest (userType guest, #EXT# name or '
-                                       || 'cross-tenant access)', 'high']
+          WHEN actor_kind = 'guest' THEN [kind_decides, kind_rule, kind_confidence]
           WHEN person IS NOT NULL AND person_strength <= 3
                THEN ['human', 'matches employee ' || person || ' in the HR roster (' || person_rule
                               || ')', 'high']
           WHEN coalesce(any_interactive, false) AND mfa
                THEN ['human', 'signs in interactively with MFA'
-                              || CASE WHEN console_signin THEN ' (AWS console)' ELSE '' END,
+                              || CASE WHEN console_signin THEN ' (console password sign-in)' ELSE '' END,
                      'high']
           WHEN coalesce(any_interactive, false) AND uses_secret AND person_strength IS NULL
                THEN ['nhi', 'acts through keys or tokens and is also signed in to '
                             || 'interactively without MFA, matching no employee', 'medium']
           WHEN coalesce(any_interactive, false)
                THEN ['human', 'signs in interactively ('
-                              || CASE WHEN console_signin THEN 'AWS console'
+                              || CASE WHEN console_signin THEN 'console password sign-in'
                                       WHEN browser THEN 'browser' ELSE 'interactive sign-in' END
                               || ')' || coalesce('; ' || person_rule || ' of ' || person, ''),
                      'medium']
@@ -222,14 +212,17 @@ decided AS (
                               || 'marker: a person is the subject of the agent''s token)', 'medium']
           WHEN ai_agent_ua IS NOT NULL OR ai_calls IS NOT NULL
                THEN ['nhi', 'AI agent signature: ' || coalesce(ai_agent_ua, ai_calls), 'medium']
-          WHEN platform = 'okta' AND uses_api_token
-               THEN ['nhi', 'Okta user acting only through an API token (service user)', 'medium']
-          WHEN platform = 'aws' AND in_credential_report AND has_password = false
-               THEN ['nhi', 'IAM user with no console password (credential report)', 'high']
+          WHEN uses_api_token
+               THEN ['nhi', coalesce(kind_label, 'account')
+                            || ' acting only through an API token (service user)', 'medium']
+          WHEN in_account_listing AND has_password = false
+               THEN ['nhi', coalesce(kind_label, 'account') || ' with no console password ('
+                            || account_listing || ')', 'high']
           WHEN only_programmatic AND uses_secret
                THEN ['nhi', 'acts only through keys or tokens, never interactively', 'medium']
-          WHEN platform = 'aws' AND in_credential_report AND has_password
-               THEN ['human', 'IAM user with a console password (credential report)'
+          WHEN in_account_listing AND has_password
+               THEN ['human', coalesce(kind_label, 'account') || ' with a console password ('
+                              || account_listing || ')'
                               || CASE WHEN mfa_active THEN ' and MFA' ELSE '' END, 'low']
           WHEN service_name
                THEN ['nhi', 'named like a service account', 'low']
@@ -248,29 +241,8 @@ overridden AS (
 SELECT identity_key, platform, native_id, name, display_name, vendor_type,
        CASE WHEN vendor_app IS NOT NULL THEN app_vendor || ' application'
             WHEN agent_id IS NOT NULL AND inventory_kind = 'ai_agent' THEN 'AI agent'
-            ELSE CASE platform || ':' || coalesce(vendor_type, '')
-              WHEN 'okta:User' THEN 'Okta user'
-              WHEN 'okta:PublicClientApp' THEN 'Okta OAuth app'
-              WHEN 'okta:Client' THEN 'Okta OAuth client'
-              WHEN 'okta:AppInstance' THEN 'Okta app'
-              WHEN 'okta:SystemPrincipal' THEN 'Okta system principal'
-              WHEN 'entra:User' THEN 'Entra user'
-              WHEN 'entra:Guest' THEN 'Entra guest'
-              WHEN 'entra:ServicePrincipal' THEN 'Entra service principal'
-              WHEN 'entra:ManagedIdentity' THEN 'Entra managed identity'
-              WHEN 'aws:IAMUser' THEN 'IAM user'
-              WHEN 'aws:Root' THEN 'AWS root'
-              WHEN 'aws:IdentityCenterUser' THEN 'Identity Center user'
-              WHEN 'aws:SAMLUser' THEN 'SAML-federated user'
-              WHEN 'aws:AWSService' THEN 'AWS service'
-              WHEN 'aws:FederatedUser' THEN 'federated user'
-              WHEN 'github:User' THEN 'GitHub user'
-              WHEN 'github:Bot' THEN 'GitHub bot'
-              WHEN 'github:GitHubApp' THEN 'GitHub App'
-              WHEN 'github:OAuthApp' THEN 'OAuth app'
-              ELSE CASE WHEN vendor_type IN ('AssumedRole', 'Role', 'WebIdentityUser')
-                        THEN 'IAM role' ELSE coalesce(vendor_type, 'account') END
-            END END AS kind,
+            ELSE coalesce(kind_label, vendor_type, 'account')
+       END AS kind,
        decision[1] AS class, decision[2] AS classification_rule, decision[3] AS confidence,
        override_decision IS NOT NULL AS overridden, override_reason, override_reviewer,
        rule_decision[1] AS rule_class, rule_decision[2] AS rule_reason,
@@ -344,7 +316,7 @@ SELECT pa.identity_key, pa.platform, pa.native_id, pa.name, pa.name, NULL,
        CASE WHEN pa.role = 'agent' THEN 'platform' END
 FROM platform_agents pa LEFT JOIN aa_overrides o USING (identity_key)
 WHERE pa.identity_key NOT IN (SELECT identity_key FROM identities)
-  AND pa.agent_type IS DISTINCT FROM 'blueprint'
+  AND pa.agent_kind IS DISTINCT FROM 'blueprint'
   AND pa.identity_key NOT IN (SELECT platform || ':' || platform_id FROM inventory_agents
                               WHERE platform_id IS NOT NULL);
 

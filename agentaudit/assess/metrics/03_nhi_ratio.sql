@@ -12,9 +12,12 @@ humans AS (
     SELECT CASE WHEN (SELECT supplied FROM roster)
                 THEN (SELECT count(*) FROM roster_people WHERE is_active)
                 ELSE (SELECT count(DISTINCT coalesce(person, identity_key))
-                      FROM classified_identities
-                      WHERE class = 'human' AND is_active AND vendor_type IS DISTINCT FROM 'Root'
-                        AND vendor_type NOT IN ('AssumedRole', 'Role')) END AS n,
+                      FROM classified_identities c
+                      LEFT JOIN aa_actor_kinds k
+                        ON k.platform = c.platform AND k.vendor_type = c.vendor_type
+                      -- a root account or a role people assume is not one more person
+                      WHERE c.class = 'human' AND c.is_active
+                        AND coalesce(k.actor_kind, '') NOT IN ('root', 'role')) END AS n,
            CASE WHEN (SELECT supplied FROM roster) THEN 'hr_roster'
                 ELSE 'identity providers' END AS source),
 counts AS (

@@ -7,21 +7,28 @@
 -- feeds: G1 (shared share), G2 (rotation), F2 (attribution)
 CREATE OR REPLACE VIEW nhi_credentials AS
 WITH w AS (SELECT * FROM assessment_window),
-reported AS (SELECT DISTINCT identity_key FROM credentials
-             WHERE list_contains(source_formats, 'aws_credential_report')
-               AND credential_key LIKE '%#access_key_%')
-SELECT c.*, coalesce(c.last_rotated_at, c.created_at) AS dated_at,
+-- access keys an account listing reports by slot (the credential report's access_key_1/2,
+-- dated, with no key id), and the accounts they belong to
+slotted AS (SELECT c.*, EXISTS (SELECT 1 FROM aa_readers r
+                                 WHERE r.account_listing IS NOT NULL
+                                   AND list_contains(c.source_formats, r.format)) AS in_listing
+            FROM credentials c),
+reported AS (SELECT DISTINCT identity_key FROM slotted
+             WHERE in_listing AND credential_type = 'access_key'),
+-- accounts whose keys the logs show in use by their id
+seen_in_use AS (SELECT DISTINCT identity_key FROM slotted
+                WHERE NOT in_listing AND credential_type = 'access_key'
+                  AND last_used_at IS NOT NULL
+                  AND coalesce(status, 'active') NOT IN ('revoked', 'inactive'))
+SELECT c.* EXCLUDE (in_listing), coalesce(c.last_rotated_at, c.created_at) AS dated_at,
        date_diff('day', coalesce(c.last_rotated_at, c.created_at), w.end_at) AS age_days,
        c.credential_type IN ('access_key', 'client_secret', 'api_token', 'certificate',
                              'personal_access_token', 'oauth_token') AS is_secret,
-       (c.credential_key LIKE 'aws:AKIA%' AND c.identity_key IN (SELECT * FROM reported))
-           AS reported_elsewhere,
-       (c.credential_key LIKE '%#access_key_%' AND c.identity_key IN (
-            SELECT identity_key FROM credentials
-            WHERE credential_key LIKE 'aws:AKIA%' AND last_used_at IS NOT NULL
-              AND coalesce(status, 'active') NOT IN ('revoked', 'inactive')))
-           AS slot_duplicate
-FROM credentials c JOIN nhis n ON n.identity_key = c.identity_key, w
+       (NOT c.in_listing AND c.credential_type = 'access_key'
+        AND c.identity_key IN (SELECT * FROM reported)) AS reported_elsewhere,
+       (c.in_listing AND c.credential_type = 'access_key'
+        AND c.identity_key IN (SELECT * FROM seen_in_use)) AS slot_duplicate
+FROM slotted c JOIN nhis n ON n.identity_key = c.identity_key, w
 WHERE n.is_active
   AND coalesce(c.status, 'active') NOT IN ('revoked', 'inactive')
   AND (c.revoked_at IS NULL OR c.revoked_at > w.end_at)

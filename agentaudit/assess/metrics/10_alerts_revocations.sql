@@ -45,10 +45,12 @@ SELECT 'logs', c.identity_key, c.credential_key, c.revoked_at, e.actor_key,
        coalesce(actor.class = 'nhi', false), NULL, NULL
 FROM credentials c
 JOIN nhis n ON n.identity_key = c.identity_key
-LEFT JOIN (SELECT * FROM events
-           WHERE event_type IN ('DeleteAccessKey', 'Remove service principal credentials',
-                                'system.api_token.revoke', 'UpdateAccessKey')) e
-     ON e.credential_id = c.credential_id AND e.event_time = c.revoked_at
+-- the event that revoked it (the readers mark revocations and name the credential revoked)
+LEFT JOIN (SELECT platform, target_credential, event_time, min(actor_key) AS actor_key
+           FROM events WHERE credential_action = 'revoked' AND target_credential IS NOT NULL
+           GROUP BY ALL) e
+     ON e.platform = c.platform AND e.target_credential = c.credential_id
+    AND e.event_time = c.revoked_at
 LEFT JOIN classified_identities actor ON actor.identity_key = e.actor_key
 WHERE c.revoked_at IS NOT NULL;
 

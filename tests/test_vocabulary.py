@@ -80,9 +80,13 @@ def _violations(where: str, sql: str, vendor: set[str], formats: set[str]) -> li
     return bad
 
 
+def _vendor_values() -> set[str]:
+    """The readers' vendor names that are neither vocabulary nor an export format."""
+    return _reader_literals() - vocabulary.declared_values() - _event_formats()
+
+
 def test_no_metric_or_check_names_a_vendor_event_a_format_or_raw():
-    formats = _event_formats()
-    vendor = _reader_literals() - vocabulary.declared_values() - formats
+    formats, vendor = _event_formats(), _vendor_values()
     problems = []
     for where, sql in _assessment_sql():
         problems += _violations(where, sql, vendor, formats)
@@ -90,8 +94,7 @@ def test_no_metric_or_check_names_a_vendor_event_a_format_or_raw():
 
 
 def test_the_guard_catches_what_it_is_for():
-    formats = _event_formats()
-    vendor = _reader_literals() - vocabulary.declared_values() - formats
+    formats, vendor = _event_formats(), _vendor_values()
     sql = (
         "SELECT raw::JSON->>'x' FROM events WHERE event_type = 'ConsoleLogin' "
         "AND source_format = 'entra_audit'"

@@ -8,7 +8,6 @@ tests/fixtures_agents/auth0).
 
 from agentaudit.containers import Sample
 from agentaudit.readers.base import ActorKind, Reader
-from agentaudit.readers.ocsf_ids import activity_sql
 from agentaudit.readers.vocabulary import facts_sql
 
 
@@ -73,33 +72,28 @@ AGENTS = f"""
 
 # Auth0's log event type codes (auth0.com/docs, "Log Event Type Codes"): logins, token
 # exchanges and grants are authentications; the rest are management activity.
-_OCSF = activity_sql(
-    [
-        (
-            "type IN ('s', 'ssa', 'f', 'fp', 'fu', 'fsa', 'sepft', 'fepft', 'seccft', 'feccft', "
-            "'seacft', 'feacft', 'sertft', 'fertft') OR contains(type, 'token_exchange') "
-            "OR starts_with(type, 'idjag_')",
-            "Authentication",
-            "Logon",
-        ),
-        ("type IN ('slo', 'flo')", "Authentication", "Logoff"),
-        ("type IN ('ss', 'fs')", "Account Change", "Create"),
-        ("type IN ('scp', 'fcp', 'scpr', 'fcpr')", "Account Change", "Password Change"),
-        ("type IN ('gd_enrollment_complete')", "Account Change", "MFA Factor Enable"),
-        ("type IS NOT NULL", "API Activity", "Other"),
-    ]
-)
-FACTS = (
-    _OCSF
-    + ",\n    "
-    + facts_sql(
-        auth_mfa="CASE WHEN type = 'gd_auth_succeed' THEN true END",  # Guardian second factor
-        auth_method=f"CASE WHEN {CLIENT_ACTS} THEN 'oauth_client' END",
-        credential_action=f"CASE WHEN {CLIENT_ACTS} THEN 'used' END",
-        agent_kind="CASE WHEN agent IS NOT NULL THEN 'ai_agent' END",
-        # every event naming an agent is the agent's (or its application's) doing
-        agent_action="CASE WHEN agent IS NOT NULL THEN 'acts' END",
-    )
+OCSF = [
+    (
+        "type IN ('s', 'ssa', 'f', 'fp', 'fu', 'fsa', 'sepft', 'fepft', 'seccft', 'feccft', "
+        "'seacft', 'feacft', 'sertft', 'fertft') OR contains(type, 'token_exchange') "
+        "OR starts_with(type, 'idjag_')",
+        "Authentication",
+        "Logon",
+    ),
+    ("type IN ('slo', 'flo')", "Authentication", "Logoff"),
+    ("type IN ('ss', 'fs')", "Account Change", "Create"),
+    ("type IN ('scp', 'fcp', 'scpr', 'fcpr')", "Account Change", "Password Change"),
+    ("type IN ('gd_enrollment_complete')", "Account Change", "MFA Factor Enable"),
+    ("type IS NOT NULL", "API Activity", "Other"),
+]
+FACTS = facts_sql(
+    ocsf=OCSF,
+    auth_mfa="CASE WHEN type = 'gd_auth_succeed' THEN true END",  # Guardian second factor
+    auth_method=f"CASE WHEN {CLIENT_ACTS} THEN 'oauth_client' END",
+    credential_action=f"CASE WHEN {CLIENT_ACTS} THEN 'used' END",
+    agent_kind="CASE WHEN agent IS NOT NULL THEN 'ai_agent' END",
+    # every event naming an agent is the agent's (or its application's) doing
+    agent_action="CASE WHEN agent IS NOT NULL THEN 'acts' END",
 )
 
 ACTOR_KINDS = {

@@ -59,6 +59,19 @@ NO_AGENT_SQL = """NULL::VARCHAR AS agent_id, NULL::VARCHAR AS agent_type,
 Fields = dict[str, tuple[str, ...]]
 
 
+def case_map(expr: str, mapping: dict[str, str]) -> str:
+    """SQL turning a vendor's values of `expr` into the vocabulary's (NULL for any other)."""
+
+    def lit(v: str) -> str:
+        return "'" + v.replace("'", "''") + "'"
+
+    return (
+        f"CASE {expr} "
+        + " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in mapping.items())
+        + " END"
+    )
+
+
 @dataclass(frozen=True)
 class ActorKind:
     """What a vendor's actor type is, in the vocabulary (`vocabulary.ACTOR_KINDS`).

@@ -2,8 +2,7 @@
 `aws cloudtrail lookup-events` output, whose `CloudTrailEvent` is the record as a JSON string."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import ActorKind, Reader
-from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.base import ActorKind, Reader, case_map
 from agentaudit.readers.vocabulary import facts_sql
 
 
@@ -205,7 +204,7 @@ ISSUES = {
     "CreateAccessKey": "access_key",
     "CreateLoginProfile": "login_profile",
 }
-_KIND = "CASE event_name " + " ".join(f"WHEN '{a}' THEN '{k}'" for a, k in ISSUES.items()) + " END"
+_KIND = case_map("event_name", ISSUES)
 ASSUME = "('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity')"
 
 # How the actor authenticated: Identity Center (sso), SAML federation, an OIDC web identity
@@ -218,37 +217,35 @@ AUTH_METHOD = f"""CASE WHEN {SSO} THEN 'sso'
     WHEN key_id LIKE 'ASIA%' THEN 'session_credentials'
     WHEN key_id IS NOT NULL THEN 'access_key' END"""
 
-_OCSF = activity_sql(
-    [
-        ("event_name = 'ConsoleLogin'", "Authentication", "Logon"),
-        (f"event_name IN {ASSUME}", "Authentication", "Authentication Ticket"),
-        ("event_name IN ('CreateUser', 'CreateLoginProfile')", "Account Change", "Create"),
-        ("event_name IN ('DeleteUser')", "Account Change", "Delete"),
-        (
-            "event_name LIKE 'Attach%Policy' OR event_name LIKE 'Put%Policy'",
-            "Account Change",
-            "Attach Policy",
-        ),
-        (
-            "event_name LIKE 'Detach%Policy' OR event_name LIKE 'Delete%Policy'",
-            "Account Change",
-            "Detach Policy",
-        ),
-        ("starts_with(event_name, 'Create')", "API Activity", "Create"),
-        ("starts_with(event_name, 'Delete')", "API Activity", "Delete"),
-        (
-            "starts_with(event_name, 'Update') OR starts_with(event_name, 'Put')",
-            "API Activity",
-            "Update",
-        ),
-        ("regexp_matches(event_name, '^(Get|List|Describe)')", "API Activity", "Read"),
-        ("event_name IS NOT NULL", "API Activity", "Other"),
-    ]
-)
+_OCSF = [
+    ("event_name = 'ConsoleLogin'", "Authentication", "Logon"),
+    (f"event_name IN {ASSUME}", "Authentication", "Authentication Ticket"),
+    ("event_name IN ('CreateUser', 'CreateLoginProfile')", "Account Change", "Create"),
+    ("event_name IN ('DeleteUser')", "Account Change", "Delete"),
+    (
+        "event_name LIKE 'Attach%Policy' OR event_name LIKE 'Put%Policy'",
+        "Account Change",
+        "Attach Policy",
+    ),
+    (
+        "event_name LIKE 'Detach%Policy' OR event_name LIKE 'Delete%Policy'",
+        "Account Change",
+        "Detach Policy",
+    ),
+    ("starts_with(event_name, 'Create')", "API Activity", "Create"),
+    ("starts_with(event_name, 'Delete')", "API Activity", "Delete"),
+    (
+        "starts_with(event_name, 'Update') OR starts_with(event_name, 'Put')",
+        "API Activity",
+        "Update",
+    ),
+    ("regexp_matches(event_name, '^(Get|List|Describe)')", "API Activity", "Read"),
+    ("event_name IS NOT NULL", "API Activity", "Other"),
+]
 
-FACTS = f"""{_KIND} AS _kind,
-    {_OCSF},
-    """ + facts_sql(
+FACTS = facts_sql(
+    helpers=f"{_KIND} AS _kind",
+    ocsf=_OCSF,
     auth_mfa="CASE WHEN event_name = 'ConsoleLogin' AND mfa_used = 'Yes' THEN true END",
     auth_method=AUTH_METHOD,
     # EC2 instance-profile sessions are named for the instance; Lambda's runtime says so in
@@ -271,8 +268,10 @@ FACTS = f"""{_KIND} AS _kind,
         WHEN 'user' THEN coalesce(req_user, target_id)
         WHEN 'role' THEN coalesce(role_name, target_id) END""",
     issued_for_name="CASE WHEN _kind IS NOT NULL THEN target_name END",
-    agent_kind="""CASE agent_type WHEN 'agentcore_workload_identity' THEN 'workload_identity'
-                                  WHEN 'agentcore_runtime' THEN 'agent_runtime' END""",
+    agent_kind=case_map(
+        "agent_type",
+        {"agentcore_workload_identity": "workload_identity", "agentcore_runtime": "agent_runtime"},
+    ),
     # registering or changing an agent names it without it acting; a caller invoking a
     # runtime makes the agent act, but the caller is not part of the agent
     agent_action="""CASE WHEN agent_id IS NULL THEN NULL

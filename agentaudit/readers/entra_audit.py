@@ -2,9 +2,8 @@
 diagnostic records): who changed which service principal, application or credential."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import Reader
-from agentaudit.readers.entra_signin import ACTOR_KINDS
-from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.base import Reader, case_map
+from agentaudit.readers.entra_signin import ACTOR_KINDS, AGENT_KINDS
 from agentaudit.readers.vocabulary import facts_sql
 
 
@@ -145,9 +144,7 @@ ISSUES = {
     "Add app role assignment to service principal": "oauth_grant",
 }
 _ACTIVITY = "trim(replace(activity, '–', '-'))"
-_KIND = (
-    "CASE " + " ".join(f"WHEN {_ACTIVITY} = '{a}' THEN '{k}'" for a, k in ISSUES.items()) + " END"
-)
+_KIND = case_map(_ACTIVITY, ISSUES)
 # Grants whose first target is the resource (Microsoft Graph), not the app granted access:
 # the grantee is the ServicePrincipal.ObjectID property.
 _GRANTS = "('Add delegated permission grant', 'Add app role assignment to service principal')"
@@ -176,63 +173,52 @@ _HELPERS = f"""{_KIND} AS _kind,
     {_text("ServicePrincipal.ObjectID")} AS _grantee_id,
     {_text("ServicePrincipal.DisplayName")} AS _grantee_name"""
 
-_OCSF = activity_sql(
-    [
-        ("_kind = 'oauth_grant'", "User Access Management", "Assign Privileges"),
-        ("activity ILIKE 'Add member to role%'", "User Access Management", "Assign Privileges"),
-        (
-            "activity ILIKE 'Remove member from role%'",
-            "User Access Management",
-            "Revoke Privileges",
-        ),
-        ("activity ILIKE 'Remove%'", "Entity Management", "Delete"),
-        ("activity ILIKE 'Delete%'", "Entity Management", "Delete"),
-        ("activity ILIKE 'Add%'", "Entity Management", "Create"),
-        ("activity ILIKE 'Update%'", "Entity Management", "Update"),
-        ("activity IS NOT NULL", "Entity Management", "Other"),
-    ]
-)
+_OCSF = [
+    ("_kind = 'oauth_grant'", "User Access Management", "Assign Privileges"),
+    ("activity ILIKE 'Add member to role%'", "User Access Management", "Assign Privileges"),
+    (
+        "activity ILIKE 'Remove member from role%'",
+        "User Access Management",
+        "Revoke Privileges",
+    ),
+    ("activity ILIKE 'Remove%'", "Entity Management", "Delete"),
+    ("activity ILIKE 'Delete%'", "Entity Management", "Delete"),
+    ("activity ILIKE 'Add%'", "Entity Management", "Create"),
+    ("activity ILIKE 'Update%'", "Entity Management", "Update"),
+    ("activity IS NOT NULL", "Entity Management", "Other"),
+]
 
-FACTS = (
-    _HELPERS
-    + ",\n    "
-    + _OCSF
-    + ",\n    "
-    + facts_sql(
-        credential_action="""CASE WHEN _kind = 'credential' THEN 'created'
+FACTS = facts_sql(
+    helpers=_HELPERS,
+    ocsf=_OCSF,
+    credential_action="""CASE WHEN _kind = 'credential' THEN 'created'
         WHEN activity = 'Remove service principal credentials' THEN 'revoked' END""",
-        issued_kind="_kind",
-        issued_for_id=f"""CASE WHEN _kind IS NULL THEN NULL
+    issued_kind="_kind",
+    issued_for_id=f"""CASE WHEN _kind IS NULL THEN NULL
         WHEN {_ACTIVITY} IN {_GRANTS} THEN coalesce(_grantee_id, t0_id) ELSE t0_id END""",
-        issued_for_name=f"""CASE WHEN _kind IS NULL THEN NULL
+    issued_for_name=f"""CASE WHEN _kind IS NULL THEN NULL
         WHEN {_ACTIVITY} IN {_GRANTS} THEN coalesce(_grantee_name, t0_name) ELSE t0_name END""",
-        target_credential=f"""CASE WHEN _kind = 'credential' THEN nullif(regexp_extract(
+    target_credential=f"""CASE WHEN _kind = 'credential' THEN nullif(regexp_extract(
         {_prop("KeyDescription")}, 'KeyIdentifier=([0-9a-fA-F-]+)', 1), '')
         WHEN activity = 'Remove service principal credentials' THEN nullif(regexp_extract(
         {_prop("KeyDescription").replace("newValue", "oldValue")},
         'KeyIdentifier=([0-9a-fA-F-]+)', 1), '') END""",
-        issued_app_id=f"""lower(nullif(regexp_extract({_prop("TargetId.ServicePrincipalNames")},
+    issued_app_id=f"""lower(nullif(regexp_extract({_prop("TargetId.ServicePrincipalNames")},
         '[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}'),
         ''))""",
-        consent_type=f"""CASE WHEN _kind <> 'oauth_grant' THEN NULL
+    consent_type=f"""CASE WHEN _kind <> 'oauth_grant' THEN NULL
         WHEN _admin_consent IS NOT NULL
              THEN CASE WHEN lower(_admin_consent) = 'true' THEN 'admin' ELSE 'user' END
         WHEN _grant_type IS NOT NULL
              THEN CASE WHEN _grant_type = 'AllPrincipals' THEN 'admin' ELSE 'user' END
         WHEN {_ACTIVITY} = 'Add app role assignment to service principal' THEN 'admin' END""",
-        consent_scopes="""CASE WHEN _kind <> 'oauth_grant' THEN NULL
+    consent_scopes="""CASE WHEN _kind <> 'oauth_grant' THEN NULL
         WHEN _permissions IS NOT NULL
              THEN string_split(trim(regexp_extract(_permissions, 'Scope:\\s*([^,\\]]*)', 1)), ' ')
         WHEN _grant_scope IS NOT NULL THEN string_split(trim(_grant_scope), ' ')
         WHEN _app_role IS NOT NULL THEN [_app_role] END""",
-        correlation_id="correlation",
-        agent_kind=f"""CASE coalesce(CASE WHEN t0_agent_type IN {AGENTIC} THEN t0_agent_type END,
-                              CASE WHEN by_agent_type IN {AGENTIC} THEN by_agent_type END)
-        WHEN 'agenticApp' THEN 'blueprint'
-        WHEN 'agentIdentityBlueprintPrincipal' THEN 'blueprint_principal'
-        WHEN 'agenticAppInstance' THEN 'agent_identity'
-        WHEN 'agentIDuser' THEN 'agent_user' END""",
-    )
+    correlation_id="correlation",
+    agent_kind=case_map("agent_type", AGENT_KINDS),
 )
 
 READER = Reader(

@@ -3,8 +3,7 @@ managed-identity sign-ins, as Azure Monitor diagnostic records (`time`, `categor
 `properties`) or Microsoft Graph `signIn` objects (`{"value": [...]}` or one per line)."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import ActorKind, Reader
-from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.base import ActorKind, Reader, case_map
 from agentaudit.readers.vocabulary import facts_sql
 
 CATEGORIES = {
@@ -139,19 +138,20 @@ AGENTS = f"""
 """
 
 # Every sign-in record is an authentication: a logon, passed or failed.
-FACTS = (
-    activity_sql([("true", "Authentication", "Logon")])
-    + ",\n    "
-    + facts_sql(
-        auth_mfa=f"""CASE WHEN NOT {IS_SP} AND error_code = '0'
+# Entra's agentType / agentSubjectType values in the registries' words (vocabulary.AGENT_KINDS).
+AGENT_KINDS = {
+    "agenticApp": "blueprint",
+    "agentIdentityBlueprintPrincipal": "blueprint_principal",
+    "agenticAppInstance": "agent_identity",
+    "agentIDuser": "agent_user",
+}
+FACTS = facts_sql(
+    ocsf=[("true", "Authentication", "Logon")],
+    auth_mfa=f"""CASE WHEN NOT {IS_SP} AND error_code = '0'
                       AND auth_requirement = 'multiFactorAuthentication' THEN true END""",
-        auth_method="""CASE WHEN credential_type <> 'mfa' THEN credential_type END""",
-        credential_action="CASE WHEN key_id IS NOT NULL THEN 'used' END",
-        agent_kind="""CASE agent_type WHEN 'agenticApp' THEN 'blueprint'
-        WHEN 'agentIdentityBlueprintPrincipal' THEN 'blueprint_principal'
-        WHEN 'agenticAppInstance' THEN 'agent_identity'
-        WHEN 'agentIDuser' THEN 'agent_user' END""",
-    )
+    auth_method="""CASE WHEN credential_type <> 'mfa' THEN credential_type END""",
+    credential_action="CASE WHEN key_id IS NOT NULL THEN 'used' END",
+    agent_kind=case_map("agent_type", AGENT_KINDS),
 )
 
 # Entra actor types (the sign-in's user or service principal, userType guest).

@@ -1,8 +1,7 @@
 """GitHub organisation / enterprise audit log exports: JSON array, NDJSON or CSV."""
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import ActorKind, Reader
-from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.base import ActorKind, Reader, case_map
 from agentaudit.readers.vocabulary import facts_sql
 
 
@@ -113,7 +112,7 @@ ISSUES = {
     "integration_installation.create": "app_install",
     "public_key.create": "deploy_key",
 }
-_KIND = "CASE action " + " ".join(f"WHEN '{a}' THEN '{k}'" for a, k in ISSUES.items()) + " END"
+_KIND = case_map("action", ISSUES)
 # A GitHub App acts as `<app slug>[bot]`; an OAuth app is keyed by its id (else its name).
 _SLUG = "lower(trim(regexp_replace(app_name, '[^A-Za-z0-9]+', '-', 'g'), '-'))"
 APP_KEY = f"""CASE WHEN starts_with(action, 'integration_installation.') AND app_name IS NOT NULL
@@ -124,45 +123,43 @@ APP_KEY = f"""CASE WHEN starts_with(action, 'integration_installation.') AND app
                    WHEN credential_type = 'oauth_token' AND app_id IS NOT NULL
                    THEN 'github:oauth_app:' || app_id END"""
 
-_OCSF = activity_sql(
-    [
-        (MFA, "Authentication", "Logon"),
-        (
-            "action IN ('oauth_authorization.create', 'oauth_access.create', "
-            "'org.oauth_app_access_approved', 'integration_installation.create')",
-            "User Access Management",
-            "Assign Privileges",
-        ),
-        (
-            "action IN ('oauth_authorization.destroy', 'oauth_access.destroy', "
-            "'org.oauth_app_access_revoked', 'integration_installation.destroy')",
-            "User Access Management",
-            "Revoke Privileges",
-        ),
-        ("action IN ('org.add_member', 'team.add_member')", "Group Management", "Add User"),
-        (
-            "action IN ('org.remove_member', 'team.remove_member')",
-            "Group Management",
-            "Remove User",
-        ),
-        (
-            "ends_with(action, '.create') OR ends_with(action, '.request_created')",
-            "Entity Management",
-            "Create",
-        ),
-        (
-            "regexp_matches(action, '\\.(destroy|delete|revoke|remove)$')",
-            "Entity Management",
-            "Delete",
-        ),
-        ("ends_with(action, '.update')", "Entity Management", "Update"),
-        ("action IS NOT NULL", "API Activity", "Other"),
-    ]
-)
+_OCSF = [
+    (MFA, "Authentication", "Logon"),
+    (
+        "action IN ('oauth_authorization.create', 'oauth_access.create', "
+        "'org.oauth_app_access_approved', 'integration_installation.create')",
+        "User Access Management",
+        "Assign Privileges",
+    ),
+    (
+        "action IN ('oauth_authorization.destroy', 'oauth_access.destroy', "
+        "'org.oauth_app_access_revoked', 'integration_installation.destroy')",
+        "User Access Management",
+        "Revoke Privileges",
+    ),
+    ("action IN ('org.add_member', 'team.add_member')", "Group Management", "Add User"),
+    (
+        "action IN ('org.remove_member', 'team.remove_member')",
+        "Group Management",
+        "Remove User",
+    ),
+    (
+        "ends_with(action, '.create') OR ends_with(action, '.request_created')",
+        "Entity Management",
+        "Create",
+    ),
+    (
+        "regexp_matches(action, '\\.(destroy|delete|revoke|remove)$')",
+        "Entity Management",
+        "Delete",
+    ),
+    ("ends_with(action, '.update')", "Entity Management", "Update"),
+    ("action IS NOT NULL", "API Activity", "Other"),
+]
 
-FACTS = f"""{_KIND} AS _kind,
-    {_OCSF},
-    """ + facts_sql(
+FACTS = facts_sql(
+    helpers=f"{_KIND} AS _kind",
+    ocsf=_OCSF,
     auth_mfa=f"CASE WHEN {MFA} THEN true END",
     auth_method=f"CASE WHEN {USED} THEN credential_type END",
     credential_action=f"""CASE WHEN action IN ('personal_access_token.create',

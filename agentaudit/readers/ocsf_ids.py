@@ -3,7 +3,7 @@
 `ocsf_classes.json` is extracted from the OCSF schema repository (github.com/ocsf/ocsf-schema,
 Apache-2.0) at the release named in it: `python -m agentaudit.readers.ocsf_ids <schema-dir>`
 writes it again. A reader names an activity by its OCSF captions ("Authentication", "Logon");
-`activity_sql` turns its rules into the `class_uid` and `activity_id` columns.
+`activity_sql` turns its rules into the `class_uid` and `activity_id` expressions.
 """
 
 from __future__ import annotations
@@ -48,15 +48,19 @@ def ids(class_caption: str, activity: str) -> tuple[int, int]:
     return known[class_caption]["class_uid"], acts[activity]
 
 
-def activity_sql(rules: list[tuple[str, str, str]]) -> str:
-    """The `class_uid, activity_id` SELECT-list items of a reader: the first rule whose SQL
-    condition holds decides; (condition, class caption, activity caption) each."""
+def activity_sql(rules: list[tuple[str, str, str]]) -> dict[str, str]:
+    """The `class_uid` and `activity_id` expressions of a reader's rules, the first rule whose
+    SQL condition holds deciding; (condition, class caption, activity caption) each.
+
+    One CASE per record yields `class_uid * 100 + activity_id` (activity ids stay below
+    100), read back by both columns: `vocabulary.facts_sql` names it `_ocsf`."""
     if not rules:
-        return "NULL::INTEGER AS class_uid, NULL::INTEGER AS activity_id"
-    resolved = [(cond, *ids(cls, act)) for cond, cls, act in rules]
-    cls = " ".join(f"WHEN {c} THEN {u}" for c, u, _ in resolved)
-    act = " ".join(f"WHEN {c} THEN {a}" for c, _, a in resolved)
-    return f"CASE {cls} END::INTEGER AS class_uid, CASE {act} END::INTEGER AS activity_id"
+        return {}
+    whens = " ".join(
+        f"WHEN {cond} THEN {uid * 100 + act}"
+        for cond, (uid, act) in ((c, ids(cls, a)) for c, cls, a in rules)
+    )
+    return {"_ocsf": f"CASE {whens} END", "class_uid": "_ocsf // 100", "activity_id": "_ocsf % 100"}
 
 
 def extract(schema_dir: Path) -> dict:

@@ -4,8 +4,7 @@ Also accepts exports that lower-case the top-level keys (`eventtype`, `debugcont
 """
 
 from agentaudit.containers import Sample
-from agentaudit.readers.base import ActorKind, Reader
-from agentaudit.readers.ocsf_ids import activity_sql
+from agentaudit.readers.base import ActorKind, Reader, case_map
 from agentaudit.readers.vocabulary import facts_sql
 
 # Actors that authenticate as an OAuth client. Not SystemPrincipal: "Okta System"
@@ -130,66 +129,64 @@ ISSUES = {
     "app.oauth2.admin.consent.grant": "oauth_grant",
     "user.lifecycle.create": "user",
 }
-_KIND = "CASE event_type " + " ".join(f"WHEN '{a}' THEN '{k}'" for a, k in ISSUES.items()) + " END"
+_KIND = case_map("event_type", ISSUES)
 
-_OCSF = activity_sql(
-    [
-        (
-            "event_type IN ('user.session.start', 'user.authentication.sso', "
-            "'user.authentication.auth_via_mfa', 'user.authentication.authenticate', "
-            "'user.authentication.verify')",
-            "Authentication",
-            "Logon",
-        ),
-        ("event_type = 'user.session.end'", "Authentication", "Logoff"),
-        ("event_type = 'user.lifecycle.create'", "Account Change", "Create"),
-        (
-            "event_type IN ('user.lifecycle.activate', 'user.lifecycle.reactivate', "
-            "'user.lifecycle.unsuspend')",
-            "Account Change",
-            "Enable",
-        ),
-        (
-            "event_type IN ('user.lifecycle.deactivate', 'user.lifecycle.suspend')",
-            "Account Change",
-            "Disable",
-        ),
-        ("event_type = 'user.lifecycle.delete.initiated'", "Account Change", "Delete"),
-        ("event_type = 'user.account.update_password'", "Account Change", "Password Change"),
-        ("event_type = 'user.account.reset_password'", "Account Change", "Password Reset"),
-        ("event_type = 'user.account.lock'", "Account Change", "Lock"),
-        ("event_type = 'user.account.unlock'", "Account Change", "Unlock"),
-        ("event_type = 'user.mfa.factor.activate'", "Account Change", "MFA Factor Enable"),
-        (
-            "event_type IN ('user.mfa.factor.deactivate', 'user.mfa.factor.reset_all')",
-            "Account Change",
-            "MFA Factor Disable",
-        ),
-        (
-            "event_type LIKE '%.consent.grant' OR event_type = 'user.account.privilege.grant'",
-            "User Access Management",
-            "Assign Privileges",
-        ),
-        (
-            "event_type LIKE '%.consent.revoke' OR event_type = 'user.account.privilege.revoke'",
-            "User Access Management",
-            "Revoke Privileges",
-        ),
-        ("event_type = 'group.user_membership.add'", "Group Management", "Add User"),
-        ("event_type = 'group.user_membership.remove'", "Group Management", "Remove User"),
-        ("event_type LIKE 'app.oauth2.%token.grant%'", "Authentication", "Logon"),
-        ("event_type LIKE '%.create'", "Entity Management", "Create"),
-        ("event_type LIKE '%.revoke' OR event_type LIKE '%.delete'", "Entity Management", "Delete"),
-        ("event_type IS NOT NULL", "API Activity", "Other"),
-    ]
-)
+_OCSF = [
+    (
+        "event_type IN ('user.session.start', 'user.authentication.sso', "
+        "'user.authentication.auth_via_mfa', 'user.authentication.authenticate', "
+        "'user.authentication.verify')",
+        "Authentication",
+        "Logon",
+    ),
+    ("event_type = 'user.session.end'", "Authentication", "Logoff"),
+    ("event_type = 'user.lifecycle.create'", "Account Change", "Create"),
+    (
+        "event_type IN ('user.lifecycle.activate', 'user.lifecycle.reactivate', "
+        "'user.lifecycle.unsuspend')",
+        "Account Change",
+        "Enable",
+    ),
+    (
+        "event_type IN ('user.lifecycle.deactivate', 'user.lifecycle.suspend')",
+        "Account Change",
+        "Disable",
+    ),
+    ("event_type = 'user.lifecycle.delete.initiated'", "Account Change", "Delete"),
+    ("event_type = 'user.account.update_password'", "Account Change", "Password Change"),
+    ("event_type = 'user.account.reset_password'", "Account Change", "Password Reset"),
+    ("event_type = 'user.account.lock'", "Account Change", "Lock"),
+    ("event_type = 'user.account.unlock'", "Account Change", "Unlock"),
+    ("event_type = 'user.mfa.factor.activate'", "Account Change", "MFA Factor Enable"),
+    (
+        "event_type IN ('user.mfa.factor.deactivate', 'user.mfa.factor.reset_all')",
+        "Account Change",
+        "MFA Factor Disable",
+    ),
+    (
+        "event_type LIKE '%.consent.grant' OR event_type = 'user.account.privilege.grant'",
+        "User Access Management",
+        "Assign Privileges",
+    ),
+    (
+        "event_type LIKE '%.consent.revoke' OR event_type = 'user.account.privilege.revoke'",
+        "User Access Management",
+        "Revoke Privileges",
+    ),
+    ("event_type = 'group.user_membership.add'", "Group Management", "Add User"),
+    ("event_type = 'group.user_membership.remove'", "Group Management", "Remove User"),
+    ("event_type LIKE 'app.oauth2.%token.grant%'", "Authentication", "Logon"),
+    ("event_type LIKE '%.create'", "Entity Management", "Create"),
+    ("event_type LIKE '%.revoke' OR event_type LIKE '%.delete'", "Entity Management", "Delete"),
+    ("event_type IS NOT NULL", "API Activity", "Other"),
+]
 
 # A consent's targets: the app (AppInstance, when named at all) and one per scope.
 _TARGETS = """CASE WHEN _kind = 'oauth_grant' AND starts_with(ltrim(targets), '[')
                    THEN CAST(targets::JSON AS JSON[]) END"""
-FACTS = f"""{_KIND} AS _kind, {_TARGETS} AS _targets,
-    {_OCSF},
-    """ + facts_sql(
+FACTS = facts_sql(
+    helpers=f"{_KIND} AS _kind, {_TARGETS} AS _targets",
+    ocsf=_OCSF,
     auth_mfa="""CASE WHEN event_type = 'user.authentication.auth_via_mfa'
                       AND upper(result) IN ('SUCCESS', 'ALLOW') THEN true END""",
     auth_method=f"""CASE WHEN token_id IS NOT NULL THEN 'api_token'

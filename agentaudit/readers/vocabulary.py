@@ -99,8 +99,6 @@ AGENT_ACTIONS = ("acts", "invoked", "managed")
 TARGET_TYPES = ("role", "user", "secret")
 CREDENTIAL_STATUSES = ("active", "inactive", "revoked")
 
-FACT_DEFAULTS = ", ".join(f"NULL::{t} AS {c}" for c, t in FACT_COLUMNS.items())
-
 
 def declared_values() -> set[str]:
     """Every value the vocabulary declares (what assessment SQL may name)."""
@@ -121,12 +119,30 @@ def declared_values() -> set[str]:
     return {v for g in groups for v in g}
 
 
-def facts_sql(**exprs: str) -> str:
-    """A reader's fact columns: the SQL it gives for some, NULL for the rest, in table order."""
+def facts_sql(
+    helpers: str = "", ocsf: list[tuple[str, str, str]] | None = None, **exprs: str
+) -> str:
+    """A reader's fact columns, in table order: the SQL it gives for some, NULL for the rest.
+
+    `helpers` are SELECT-list items the expressions read (DuckDB reads a SELECT list's
+    aliases left to right: an issuing activity's kind, parsed targets); `ocsf` the rules of
+    `ocsf_ids.activity_sql`, which set class_uid and activity_id."""
+    from agentaudit.readers.ocsf_ids import activity_sql  # noqa: PLC0415 - ids load on use
+
+    activity = activity_sql(ocsf or [])
     unknown = set(exprs) - set(FACT_COLUMNS)
-    if unknown:
-        raise KeyError(f"not vocabulary columns: {', '.join(sorted(unknown))}")
-    return ",\n    ".join(
+    if unknown or (activity and {"class_uid", "activity_id"} & set(exprs)):
+        raise KeyError(f"not vocabulary columns, or given twice: {', '.join(sorted(unknown))}")
+    exprs = {**exprs, **activity}
+    head = [helpers.strip().rstrip(",")] if helpers.strip() else []
+    if "_ocsf" in exprs:
+        head.append(f"{exprs['_ocsf']} AS _ocsf")
+    cols = [
         f"({exprs[c]})::{t} AS {c}" if c in exprs else f"NULL::{t} AS {c}"
         for c, t in FACT_COLUMNS.items()
-    )
+    ]
+    return ",\n    ".join(head + cols)
+
+
+# Readers of platforms that know none of the facts.
+FACT_DEFAULTS = facts_sql()

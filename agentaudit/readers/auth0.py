@@ -71,12 +71,13 @@ AGENTS = f"""
 """
 
 # Auth0's log event type codes (auth0.com/docs, "Log Event Type Codes"): logins, token
-# exchanges and grants are authentications; the rest are management activity.
+# exchanges, grants and second-factor checks (gd_auth_*) are authentications; the rest are
+# management activity.
 OCSF = [
     (
         "type IN ('s', 'ssa', 'f', 'fp', 'fu', 'fsa', 'sepft', 'fepft', 'seccft', 'feccft', "
         "'seacft', 'feacft', 'sertft', 'fertft') OR contains(type, 'token_exchange') "
-        "OR starts_with(type, 'idjag_')",
+        "OR starts_with(type, 'idjag_') OR starts_with(type, 'gd_auth_')",
         "Authentication",
         "Logon",
     ),
